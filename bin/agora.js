@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `agora` command: runs the compiled CLI (built by `npm install` / `npm run build`).
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('agora: not built yet — run `npm run build` first\n');
+  process.exit(1);
+}
+await import(entry.href);

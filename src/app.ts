@@ -1,0 +1,121 @@
+/**
+ * Builds the Agora app: core plugins, then the enabled modules at their prefixes. Never listens
+ * (that is `server.ts`), so tests build it and use `app.inject`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Logger } from 'pino';
+import admin from './core/admin.js';
+import type { Bus } from './core/bus/index.js';
+import busPlugin from './core/bus/index.js';
+import { enabledModules, modulePrefix, type Config } from './core/config.js';
+import { coreMigrations } from './core/db/migrations/index.js';
+import { migrateToLatest, openDatabase, type DatabaseHandle, type MigrationSet } from './core/db/index.js';
+import databasePlugin from './core/db/plugin.js';
+import errors from './core/errors.js';
+import health from './core/health.js';
+import { createLogger, RequestLogController } from './core/logging.js';
+import metrics from './core/metrics.js';
+import type { AgoraModule } from './core/module.js';
+import openapi from './core/openapi.js';
+import realtime from './core/realtime/index.js';
+import requestId, { genReqId } from './core/request-id.js';
+import { createValidatorCompiler } from './core/validation.js';
+import web, { type Info } from './core/web.js';
+import { MODULES } from './modules/index.js';
+import { VERSION } from './version.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  /** An already-open database (closed with the app); otherwise opened from config. */
+  database?: DatabaseHandle;
+  bus?: Bus;
+  /** Modules to mount instead of the built-in ones (tests). */
+  modules?: readonly AgoraModule[];
+  /** Directory of built web pages (tests). */
+  webRoot?: string;
+}
+
+/** The modules `config.modules` switches on. */
+export function selectModules(config: Config, available: readonly AgoraModule[] = MODULES): AgoraModule[] {
+  const enabled: readonly string[] = enabledModules(config);
+  return available.filter((m) => enabled.includes(m.name));
+}
+
+/** Every migration set the given modules need, the core's first. */
+export function migrationSets(modules: readonly AgoraModule[]): MigrationSet[] {
+  return [
+    { name: 'core', migrations: coreMigrations },
+    ...modules.flatMap((m) => (m.migrations ? [{ name: m.name, migrations: m.migrations }] : [])),
+  ];
+}
+
+/**
+ * Opens the database, migrates it, and assembles the app.
+ * @throws when the database is unreachable or a migration fails (the database is closed again).
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger ?? createLogger(config);
+  const modules = options.modules ?? selectModules(config);
+  const database = options.database ?? openDatabase(config, logger);
+  try {
+    await migrateToLatest(database.db, migrationSets(modules));
+  } catch (err) {
+    await database.destroy();
+    throw err;
+  }
+
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: logger,
+    genReqId,
+    logController: new RequestLogController(),
+    bodyLimit: config.body_limit,
+    trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.decorate('config', config);
+
+  try {
+    await app.register(errors);
+    await app.register(requestId);
+    await app.register(metrics);
+    await app.register(openapi, { version: VERSION });
+    await app.register(databasePlugin, { handle: database });
+    await app.register(busPlugin, options.bus ? { bus: options.bus } : {});
+    await app.register(realtime);
+    await app.register(health);
+    await app.register(admin);
+
+    const info: Info = { name: 'agora', version: VERSION, docs: '/docs', modules: [] };
+    for (const mod of modules) {
+      const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
+      if (mod.envelope) app.useErrorEnvelope(prefix, mod.envelope);
+      await app.register(mod.plugin, { prefix });
+      info.modules.push({
+        name: mod.name,
+        title: mod.title,
+        description: mod.description,
+        prefix,
+        page: mod.page === undefined ? null : `${prefix.replace(/\/$/, '')}${mod.page}`,
+      });
+    }
+
+    await app.register(web, { info, ...(options.webRoot ? { root: options.webRoot } : {}) });
+    await app.ready();
+  } catch (err) {
+    // A half-built app still holds the database and timers: release them before failing.
+    await app.close().catch(() => undefined);
+    await database.destroy();
+    throw err;
+  }
+  return app;
+}

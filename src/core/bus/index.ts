@@ -1,0 +1,33 @@
+/**
+ * The bus plugin: `app.bus`, closed with the app. In-process by default; the `Bus` interface is
+ * what a Redis implementation plugs into for several nodes.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createMemoryBus } from './memory.js';
+import type { Bus } from './types.js';
+
+export type { Bus, BusEvent, Listener, Subscription, HistoryPage } from './types.js';
+export { isValidTopic } from './types.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    bus: Bus;
+  }
+}
+
+export interface BusPluginOptions {
+  /** A bus built by the caller (tests, or a shared bus); otherwise one is created from config. */
+  bus?: Bus;
+}
+
+async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promise<void> {
+  const bus = options.bus ?? createMemoryBus({ history: app.config.realtime.history, logger: app.log });
+  app.decorate('bus', bus);
+  app.addHook('onClose', async () => {
+    // A bus handed in by the caller is the caller's to close.
+    if (!options.bus) await bus.close();
+  });
+}
+
+export default fp(busPlugin, { name: 'agora-bus', fastify: '5.x', decorators: { fastify: ['config'] } });

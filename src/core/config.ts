@@ -1,0 +1,307 @@
+/**
+ * The only place that reads `process.env`.
+ *
+ * Precedence: defaults < agora.yaml (or --config FILE) < AGORA_* environment < CLI flags.
+ * The result is validated once, at start, with a message that names the bad setting and where it
+ * came from, and returned deep-frozen.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { MODULE_NAMES } from '../modules/names.js';
+
+const Prefix = Type.String({ pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$' });
+
+const PrefixesSchema = Type.Object(
+  Object.fromEntries(MODULE_NAMES.map((name) => [name, Type.Optional(Prefix)])),
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    data_dir: Type.String({ minLength: 1, default: './data' }),
+    /** Empty: SQLite at `<data_dir>/agora.db`. Otherwise `sqlite:PATH`, `postgres://…`, `mysql://…`. */
+    db: Type.String({
+      default: '',
+      pattern: '^($|sqlite:|file:|:memory:$|postgres(ql)?://|mysql://|mariadb://)',
+    }),
+    db_pool_max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+    /** Module names to run; `all` (the default) runs every module. */
+    modules: Type.Array(Type.Union([Type.Literal('all'), ...MODULE_NAMES.map((n) => Type.Literal(n))]), {
+      default: ['all'],
+    }),
+    prefixes: PrefixesSchema,
+    log_level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    log_file: Type.String({ default: '' }),
+    log_pretty: Type.Boolean({ default: false }),
+    admin_token: Type.String({ default: '' }),
+    body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
+    trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    realtime: Type.Object(
+      {
+        history: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
+        heartbeat_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 15_000 }),
+        max_buffered_bytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+        max_topics: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+/** One configurable setting: where it lives in the config object, its env variable and CLI flag. */
+export interface Setting {
+  key: string;
+  env: string;
+  flag?: string;
+  description: string;
+}
+
+/** Every setting that has an environment variable (and maybe a flag). The README table mirrors it. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', env: 'AGORA_HOST', flag: 'host', description: 'address to listen on' },
+  { key: 'port', env: 'AGORA_PORT', flag: 'port', description: 'port to listen on (0: any free port)' },
+  {
+    key: 'data_dir',
+    env: 'AGORA_DATA_DIR',
+    flag: 'data-dir',
+    description: 'directory for the SQLite file and blobs',
+  },
+  {
+    key: 'db',
+    env: 'AGORA_DB',
+    flag: 'db',
+    description: 'database: empty for SQLite in the data dir, sqlite:PATH, postgres://…, mysql://…',
+  },
+  { key: 'db_pool_max', env: 'AGORA_DB_POOL_MAX', flag: 'db-pool-max', description: 'connection pool size (PostgreSQL/MySQL)' },
+  { key: 'modules', env: 'AGORA_MODULES', flag: 'modules', description: 'comma-separated modules to run, or all' },
+  { key: 'log_level', env: 'AGORA_LOG_LEVEL', flag: 'log-level', description: 'fatal, error, warn, info, debug, trace or silent' },
+  { key: 'log_file', env: 'AGORA_LOG_FILE', flag: 'log-file', description: 'also write JSON logs to this file' },
+  { key: 'log_pretty', env: 'AGORA_LOG_PRETTY', flag: 'pretty', description: 'human-readable logs (development)' },
+  { key: 'admin_token', env: 'AGORA_ADMIN_TOKEN', description: 'bearer token for admin routes; unset: loopback clients only' },
+  { key: 'body_limit', env: 'AGORA_BODY_LIMIT', description: 'default maximum request body in bytes' },
+  { key: 'trust_proxy', env: 'AGORA_TRUST_PROXY', description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed' },
+  { key: 'shutdown_timeout_ms', env: 'AGORA_SHUTDOWN_TIMEOUT_MS', description: 'how long in-flight requests may take to finish on SIGTERM' },
+  { key: 'realtime.history', env: 'AGORA_REALTIME_HISTORY', description: 'events kept per topic for resuming clients' },
+  { key: 'realtime.heartbeat_ms', env: 'AGORA_REALTIME_HEARTBEAT_MS', description: 'keep-alive interval of WebSocket and SSE connections' },
+  { key: 'realtime.max_buffered_bytes', env: 'AGORA_REALTIME_MAX_BUFFERED_BYTES', description: 'a client whose unsent data passes this is dropped' },
+  { key: 'realtime.max_topics', env: 'AGORA_REALTIME_MAX_TOPICS', description: 'topics one connection may subscribe to' },
+  ...(MODULE_NAMES as readonly string[]).map((name) => ({
+    key: `prefixes.${name}`,
+    env: `AGORA_${name.toUpperCase()}_PREFIX`,
+    description: `mount prefix of the ${name} module`,
+  })),
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  /** CLI flags by flag name (`data-dir`), as strings or already-typed values. */
+  flags?: Record<string, unknown>;
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Explicit config file (--config); otherwise `agora.yaml` in `cwd` if present. */
+  configFile?: string;
+  cwd?: string;
+  /** Programmatic overrides, highest precedence (tests). */
+  overrides?: DeepPartial<Static<typeof ConfigSchema>>;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+type Plain = Record<string, unknown>;
+
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function setPath(target: Plain, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isPlain(next)) node[part] = {};
+    node = node[part] as Plain;
+  }
+  node[parts[parts.length - 1] ?? key] = value;
+}
+
+function merge(base: Plain, layer: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(layer)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = isPlain(prev) && isPlain(v) ? merge(prev, v) : v;
+  }
+  return out;
+}
+
+/** The schema node at a dotted key, to know how a string from env or argv should be read. */
+function schemaAt(key: string): TSchema | undefined {
+  let node: TSchema | undefined = ConfigSchema;
+  for (const part of key.split('.')) {
+    const props: Record<string, TSchema> | undefined = (node as { properties?: Record<string, TSchema> } | undefined)
+      ?.properties;
+    node = props?.[part];
+  }
+  return node;
+}
+
+/** Strings from the environment or argv become the setting's type; arrays are comma-separated. */
+function fromString(key: string, raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  const schema = schemaAt(key) as { type?: string } | undefined;
+  switch (schema?.type) {
+    case 'array':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    case 'integer':
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+      if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function readConfigFile(file: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlain(parsed)) throw new ConfigError(`Config file ${file} must contain a mapping of settings`);
+  return parsed;
+}
+
+/**
+ * Builds the configuration from every layer, validates it and freezes it.
+ * @throws ConfigError naming the first bad setting and its source.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const sources = new Map<string, string>();
+
+  const explicitFile = options.configFile ?? env.AGORA_CONFIG;
+  const file = explicitFile ? path.resolve(cwd, explicitFile) : path.join(cwd, 'agora.yaml');
+  let fileLayer: Plain = {};
+  if (explicitFile || existsSync(file)) {
+    fileLayer = readConfigFile(file);
+    const walk = (obj: Plain, prefix: string): void => {
+      for (const [k, v] of Object.entries(obj)) {
+        const key = prefix ? `${prefix}.${k}` : k;
+        sources.set(key, `${path.basename(file)}`);
+        if (isPlain(v)) walk(v, key);
+      }
+    };
+    walk(fileLayer, '');
+  }
+
+  const envLayer: Plain = {};
+  const flagLayer: Plain = {};
+  for (const setting of SETTINGS) {
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      setPath(envLayer, setting.key, fromString(setting.key, fromEnv));
+      sources.set(setting.key, setting.env);
+    }
+    const fromFlag = setting.flag ? options.flags?.[setting.flag] : undefined;
+    if (fromFlag !== undefined) {
+      setPath(flagLayer, setting.key, fromString(setting.key, fromFlag));
+      sources.set(setting.key, `--${setting.flag ?? ''}`);
+    }
+  }
+
+  let merged = merge(merge(merge({}, fileLayer), envLayer), flagLayer);
+  if (options.overrides) merged = merge(merged, options.overrides as Plain);
+
+  const withDefaults = Value.Default(ConfigSchema, merged);
+  const errors = Value.Errors(ConfigSchema, withDefaults);
+  const first = errors[0];
+  if (first) {
+    let key = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    let detail = first.message;
+    if (first.keyword === 'additionalProperties') {
+      const extra = (first.params as { additionalProperties: string[] }).additionalProperties;
+      key = [key, extra[0]].filter(Boolean).join('.');
+      detail = 'unknown setting';
+    }
+    const where = sources.get(key) ?? sources.get(key.split('.').slice(0, -1).join('.'));
+    const got = key ? JSON.stringify(lookup(withDefaults, key)) : '';
+    throw new ConfigError(
+      `Invalid setting "${key || '(root)'}"${where ? ` (from ${where})` : ''}: ${detail}${
+        got !== undefined && detail !== 'unknown setting' ? `, got ${got}` : ''
+      }`,
+    );
+  }
+  return deepFreeze(withDefaults as Static<typeof ConfigSchema>);
+}
+
+function lookup(obj: unknown, key: string): unknown {
+  let node = obj;
+  for (const part of key.split('.')) {
+    node = isPlain(node) ? node[part] : Array.isArray(node) ? node[Number(part)] : undefined;
+  }
+  return node;
+}
+
+/** Modules that `config.modules` switches on, in the canonical order. */
+export function enabledModules(config: Config): ModuleName[] {
+  return config.modules.includes('all')
+    ? [...MODULE_NAMES]
+    : MODULE_NAMES.filter((name) => config.modules.includes(name));
+}
+
+/** The configured mount prefix of a module, with its default. */
+export function modulePrefix(config: Config, name: string, fallback: string): string {
+  const prefixes: Partial<Record<string, string>> = config.prefixes;
+  return prefixes[name] ?? fallback;
+}
+
+/** The config as shown to an administrator: secrets and passwords in URLs are masked. */
+export function redactConfig(config: Config): Plain {
+  const copy = JSON.parse(JSON.stringify(config)) as Plain;
+  if (copy.admin_token) copy.admin_token = '***';
+  if (typeof copy.db === 'string') copy.db = redactUrl(copy.db);
+  return copy;
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}

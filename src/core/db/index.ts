@@ -1,0 +1,165 @@
+/**
+ * The SQL database: Kysely over better-sqlite3 (embedded default), pg or mysql2, chosen by the
+ * `db` setting; per-module migrations; a readiness probe. Nothing is opened at import time.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Dialect,
+  type Migration,
+  type MigrationResult,
+} from 'kysely';
+import { createPool as createMysqlPool } from 'mysql2';
+import pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import { redactUrl } from '../config.js';
+import { resolveDatabase, type DialectName } from './dialect.js';
+import type { Database } from './tables.js';
+
+export type { Database } from './tables.js';
+export type { DialectName } from './dialect.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Where the data lives, safe to log (passwords masked). */
+  description: string;
+  /** Resolves when a trivial query succeeds within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** A module's (or the core's) migrations, recorded in their own `migrations_<name>` table. */
+export interface MigrationSet {
+  name: string;
+  migrations: Record<string, Migration>;
+}
+
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+function sqliteDialect(location: string): Dialect {
+  if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
+  const database = new SQLite(location, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  // WAL lets readers run beside the writer and several processes share the file safely.
+  if (location !== ':memory:') database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return new SqliteDialect({ database });
+}
+
+function postgresDialect(url: string, poolMax: number, logger: FastifyBaseLogger): Dialect {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', (err) => {
+    logger.warn({ err }, 'postgres pool: idle client error');
+  });
+  return new PostgresDialect({ pool });
+}
+
+function mysqlDialect(url: string, poolMax: number): Dialect {
+  const pool = createMysqlPool({
+    uri: url,
+    connectionLimit: poolMax,
+    connectTimeout: 5000,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    charset: 'utf8mb4',
+  });
+  return new MysqlDialect({ pool });
+}
+
+/** Opens (lazily, for pooled engines) the configured database. */
+export function openDatabase(
+  config: Pick<Config, 'db' | 'data_dir' | 'db_pool_max'>,
+  logger: FastifyBaseLogger,
+): DatabaseHandle {
+  const target = resolveDatabase(config.db, config.data_dir);
+  let dialect: Dialect;
+  switch (target.dialect) {
+    case 'sqlite':
+      dialect = sqliteDialect(target.location);
+      break;
+    case 'postgres':
+      dialect = postgresDialect(target.location, config.db_pool_max, logger);
+      break;
+    case 'mysql':
+      dialect = mysqlDialect(target.location, config.db_pool_max);
+      break;
+  }
+  const db = new Kysely<Database>({ dialect });
+  let destroyed: Promise<void> | undefined;
+  return {
+    db,
+    dialect: target.dialect,
+    description: target.dialect === 'sqlite' ? `sqlite:${target.location}` : redactUrl(target.location),
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`database did not answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      try {
+        await Promise.race([sql`select 1`.execute(db), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    destroy() {
+      destroyed ??= db.destroy();
+      return destroyed;
+    },
+  };
+}
+
+export interface MigrationReport {
+  set: string;
+  applied: string[];
+}
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Brings every set's schema up to date, one set after another. Safe to run from several
+ * processes at once: Kysely takes a lock row per set.
+ */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  sets: readonly MigrationSet[],
+): Promise<MigrationReport[]> {
+  const reports: MigrationReport[] = [];
+  for (const set of sets) {
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: () => Promise.resolve(set.migrations) },
+      migrationTableName: `migrations_${set.name}`,
+      migrationLockTableName: `migrations_${set.name}_lock`,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r: MigrationResult) => r.status === 'Error');
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new MigrationError(
+        `Migration ${set.name}${failed ? `/${failed.migrationName}` : ''} failed: ${cause}`,
+        { cause: error },
+      );
+    }
+    reports.push({
+      set: set.name,
+      applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    });
+  }
+  return reports;
+}

@@ -1,0 +1,198 @@
+/**
+ * One error type, one error handler, one not-found handler for the whole service.
+ *
+ * Modules throw `AppError`s with stable codes (or return typed results for expected outcomes);
+ * the handler maps every error — ours, Fastify's (bad JSON, body too large, validation) and
+ * unexpected ones — to a JSON body in the envelope of the module that owns the URL.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { Type, type Static } from 'typebox';
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    /** Stable, machine-readable code (`PRODUCT_NOT_FOUND`); never parse `message`. */
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+/** What an envelope needs to render an error. */
+export interface ErrorInfo {
+  code: string;
+  status: number;
+  message: string;
+  requestId: string;
+  details?: unknown;
+}
+
+/** Renders an error body; a module may supply its own (market: `{error, exe_id}`). */
+export type ErrorEnvelope = (error: ErrorInfo) => unknown;
+
+/** The default error body of Agora. */
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+    request_id: Type.String(),
+  },
+  { description: 'Every error of the core and of modules without their own envelope' },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const defaultEnvelope: ErrorEnvelope = (e): ErrorBody => ({
+  error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
+  request_id: e.requestId,
+});
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Makes `envelope` render every error under `prefix` (unknown routes included). */
+    useErrorEnvelope(prefix: string, envelope: ErrorEnvelope): void;
+    /** Sends an error in the envelope that owns the request's URL. */
+    sendError(request: FastifyRequest, reply: FastifyReply, error: ErrorInfo): FastifyReply;
+  }
+}
+
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  411: 'LENGTH_REQUIRED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'TOO_MANY_REQUESTS',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Fastify's own client errors, given stable codes and messages a client can act on. */
+function fromFastifyError(err: FastifyError): { code: string; status: number; message: string; details?: unknown } | null {
+  if (err.validation) {
+    const details = err.validation.map((v) => ({
+      path: `${err.validationContext ?? ''}${v.instancePath}`,
+      message: v.message ?? 'is invalid',
+    }));
+    return { code: 'VALIDATION_FAILED', status: 400, message: err.message, details };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'BAD_JSON', status: 400, message: err.message };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'PAYLOAD_TOO_LARGE', status: 413, message: 'Request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, message: err.message };
+    default:
+      break;
+  }
+  const status = err.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    // JSON.parse errors surface as plain SyntaxErrors with statusCode 400.
+    const code = err instanceof SyntaxError ? 'BAD_JSON' : (STATUS_CODES[status] ?? 'BAD_REQUEST');
+    return { code, status, message: err.message };
+  }
+  return null;
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  const envelopes: { prefix: string; envelope: ErrorEnvelope }[] = [];
+  // A second router that only knows which paths exist, to tell 405 from 404.
+  const known = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+  const noop = (): void => undefined;
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (!METHODS.includes(method as HTTPMethod)) continue;
+      if (known.find(method as HTTPMethod, route.url)) continue;
+      try {
+        known.on(method as HTTPMethod, route.url, noop);
+      } catch {
+        // Same path in another shape (e.g. both with and without trailing slash): already known.
+      }
+    }
+  });
+
+  function envelopeFor(url: string): ErrorEnvelope {
+    const pathname = url.split('?', 1)[0] ?? url;
+    for (const { prefix, envelope } of envelopes) {
+      if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return envelope;
+    }
+    return defaultEnvelope;
+  }
+
+  app.decorate('useErrorEnvelope', (prefix: string, envelope: ErrorEnvelope) => {
+    envelopes.push({ prefix: prefix.replace(/\/$/, ''), envelope });
+    envelopes.sort((a, b) => b.prefix.length - a.prefix.length);
+  });
+
+  app.decorate('sendError', (request: FastifyRequest, reply: FastifyReply, error: ErrorInfo) => {
+    return reply
+      .code(error.status)
+      .type('application/json; charset=utf-8')
+      .send(envelopeFor(request.url)(error));
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    let info: { code: string; status: number; message: string; details?: unknown };
+    if (err instanceof AppError) {
+      info = { code: err.code, status: err.status, message: err.message, details: err.details };
+      if (err.headers) void reply.headers(err.headers);
+      if (err.status >= 500) request.log.error({ err }, 'request failed');
+    } else {
+      const client = fromFastifyError(err as FastifyError);
+      if (client) {
+        info = client;
+        request.log.info({ code: client.code, status: client.status }, client.message);
+      } else {
+        // Unexpected: log everything, answer nothing that could leak internals.
+        request.log.error({ err }, 'unhandled error');
+        info = { code: 'INTERNAL_ERROR', status: 500, message: 'Internal server error' };
+      }
+    }
+    return app.sendError(request, reply, { ...info, requestId: request.id });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const pathname = request.url.split('?', 1)[0] ?? request.url;
+    const allowed = METHODS.filter((m) => m !== request.method && known.find(m, pathname) !== null);
+    if (allowed.length > 0) {
+      if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+      void reply.header('allow', allowed.join(', '));
+      return app.sendError(request, reply, {
+        code: 'METHOD_NOT_ALLOWED',
+        status: 405,
+        message: `Method ${request.method} is not allowed on ${pathname}`,
+        requestId: request.id,
+      });
+    }
+    return app.sendError(request, reply, {
+      code: 'NOT_FOUND',
+      status: 404,
+      message: `Route ${request.method} ${pathname} not found`,
+      requestId: request.id,
+    });
+  });
+}
+
+export default fp(errorsPlugin, { name: 'agora-errors', fastify: '5.x' });

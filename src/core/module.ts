@@ -1,0 +1,28 @@
+/**
+ * What a module gives the core. A module is a Fastify plugin mounted at its (configurable)
+ * prefix, plus its migrations, its error envelope and its CLI commands.
+ */
+import type { Command } from 'commander';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Migration } from 'kysely';
+import type { Config } from './config.js';
+import type { ErrorEnvelope } from './errors.js';
+
+export interface ModuleOptions {
+  prefix: string;
+}
+
+export interface AgoraModule {
+  name: string;
+  title: string;
+  description: string;
+  defaultPrefix: string;
+  /** The module's web page, relative to its prefix (`/` for `/market/`); omitted: no page. */
+  page?: string;
+  migrations?: Record<string, Migration>;
+  /** Renders errors for every URL under the module's prefix, unknown routes included. */
+  envelope?: ErrorEnvelope;
+  plugin: FastifyPluginAsync<ModuleOptions>;
+  /** Adds `agora <module> …` commands. */
+  commands?(program: Command, loadConfig: () => Config): void;
+}

@@ -1,0 +1,110 @@
+/**
+ * Server-Sent Events over the bus: one `id:` per event carrying the connection's whole cursor,
+ * so a browser's automatic `Last-Event-ID` resumes every topic at once.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BusEvent } from '../bus/types.js';
+import { createTopicSubscriber, formatCursor, type Cursor } from './subscriber.js';
+import type { RealtimeContext } from './context.js';
+
+export interface EventStreamOptions {
+  topics: readonly string[];
+  /** Where to resume (parsed from `Last-Event-ID`); topics not in it start live. */
+  from?: Cursor;
+  /** Events written right after the subscription is in place and before any live event (a snapshot). */
+  prelude?: () => Promise<{ event: string; data: unknown }[]>;
+}
+
+const RETRY_MS = 2000;
+
+/** Takes over the response and streams the topics' events until the client or the server leaves. */
+export async function openEventStream(
+  ctx: RealtimeContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: EventStreamOptions,
+): Promise<void> {
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write(`retry: ${RETRY_MS}\n: connected\n\n`);
+
+  let open = true;
+  let ready = false;
+  const pending: string[] = [];
+
+  const write = (frame: string): void => {
+    if (!open) return;
+    if (!ready) {
+      pending.push(frame);
+      return;
+    }
+    res.write(frame);
+    if (res.writableLength > ctx.config.max_buffered_bytes) {
+      request.log.warn({ buffered: res.writableLength }, 'sse: dropping a client that does not keep up');
+      ctx.metrics.dropped.inc({ transport: 'sse', reason: 'slow' });
+      close();
+      res.destroy();
+    }
+  };
+
+  const subscriber = createTopicSubscriber({
+    bus: ctx.bus,
+    deliver(event: BusEvent) {
+      ctx.metrics.delivered.inc({ transport: 'sse' });
+      write(`id: ${formatCursor(subscriber.cursor())}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`);
+    },
+    onGap(topic, info) {
+      write(`event: gap\ndata: ${JSON.stringify({ topic, ...info })}\n\n`);
+    },
+  });
+
+  const connection = {
+    transport: 'sse' as const,
+    heartbeat() {
+      if (open && ready) res.write(': ping\n\n');
+    },
+    shutdown() {
+      close();
+      res.end();
+    },
+  };
+
+  function close(): void {
+    if (!open) return;
+    open = false;
+    subscriber.close();
+    ctx.connections.delete(connection);
+    ctx.metrics.connections.dec({ transport: 'sse' });
+  }
+
+  ctx.connections.add(connection);
+  ctx.metrics.connections.inc({ transport: 'sse' });
+  request.raw.on('close', close);
+  res.on('error', close);
+
+  try {
+    const cursor = await subscriber.add(options.topics, options.from);
+    const head = [`id: ${formatCursor(subscriber.cursor())}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor })}\n\n`];
+    if (options.prelude) {
+      for (const item of await options.prelude()) {
+        head.push(`event: ${item.event}\ndata: ${JSON.stringify(item.data)}\n\n`);
+      }
+    }
+    if (!open) return;
+    // The subscribed frame and prelude go first; anything replayed or published meanwhile follows.
+    ready = true;
+    const queued = pending.splice(0);
+    res.write(head.join('') + queued.join(''));
+  } catch (err) {
+    request.log.error({ err }, 'sse: subscription failed');
+    close();
+    res.end(`event: error\ndata: ${JSON.stringify({ message: 'subscription failed' })}\n\n`);
+  }
+}

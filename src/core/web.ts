@@ -1,0 +1,65 @@
+/**
+ * The web shell: the Vite-built pages in `dist/web` and `/api/info`, which the landing page
+ * reads to list the enabled modules.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Type, type Static } from 'typebox';
+
+export const Info = Type.Object({
+  name: Type.Literal('agora'),
+  version: Type.String(),
+  docs: Type.String(),
+  modules: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      title: Type.String(),
+      description: Type.String(),
+      prefix: Type.String(),
+      page: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
+export type Info = Static<typeof Info>;
+
+/** Built pages live in `<project>/dist/web`, whether we run from `src/` (tsx) or `dist/`. */
+export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+export interface WebOptions {
+  info: Info;
+  root?: string;
+}
+
+async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<void> {
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  routes.get(
+    '/api/info',
+    { schema: { tags: ['core'], summary: 'This server and its enabled modules', response: { 200: Info } } },
+    () => options.info,
+  );
+
+  const root = options.root ?? WEB_ROOT;
+  if (!existsSync(root)) {
+    app.log.warn({ root }, 'web pages are not built (run `npm run build`); serving the API only');
+    return;
+  }
+  // Only files that exist get routes (no wildcard), so unknown paths still reach the JSON 404.
+  await app.register(fastifyStatic, {
+    root,
+    wildcard: false,
+    index: ['index.html'],
+    cacheControl: true,
+    maxAge: '1h',
+    setHeaders(reply, filePath) {
+      // Hashed assets never change; pages must be revalidated to pick up new builds.
+      if (filePath.includes('/assets/')) void reply.header('cache-control', 'public, max-age=31536000, immutable');
+      else if (filePath.endsWith('.html')) void reply.header('cache-control', 'no-cache');
+    },
+  });
+}
+
+export default fp(webPlugin, { name: 'agora-web', fastify: '5.x' });

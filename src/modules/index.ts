@@ -1,0 +1,7 @@
+/**
+ * The modules of this build, keyed by name. Each module's own folder holds its plugin; this file
+ * is the only place that knows them all.
+ */
+import type { AgoraModule } from '../core/module.js';
+
+export const MODULES: readonly AgoraModule[] = [];

@@ -1,0 +1,72 @@
+/**
+ * The only place that listens. Starts the app, and on SIGTERM/SIGINT shuts down gracefully:
+ * stop accepting, close realtime connections, let in-flight requests finish (bounded by
+ * `shutdown_timeout_ms`), close the database, exit 0.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from './app.js';
+import type { Logger } from 'pino';
+import type { Config } from './core/config.js';
+import { createLogger } from './core/logging.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  logger: Logger;
+  /** e.g. `http://127.0.0.1:8080` */
+  url: string;
+  /** Graceful stop; resolves `true` when everything finished in time. */
+  stop(): Promise<boolean>;
+}
+
+export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config);
+  const app = await buildApp(config, { ...options, logger });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  app.log.info(
+    { url, port, database: app.database.description, bus: app.bus.kind, modules: config.modules },
+    'agora listening',
+  );
+
+  let stopping: Promise<boolean> | undefined;
+  const stop = (): Promise<boolean> => {
+    stopping ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => {
+        timer = setTimeout(() => {
+          resolve(false);
+        }, config.shutdown_timeout_ms);
+      });
+      const closed = app.close().then(() => true);
+      const finished = await Promise.race([closed, timedOut]);
+      clearTimeout(timer);
+      return finished;
+    })();
+    return stopping;
+  };
+  return { app, logger, url, stop };
+}
+
+/** Stops `server` on the first SIGTERM or SIGINT and exits: 0 when clean, 1 when time ran out. */
+export function exitOnSignals(server: RunningServer): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    void server.stop().then((clean) => {
+      if (clean) server.app.log.info('shutdown complete');
+      else server.app.log.error('shutdown timed out; exiting with requests still open');
+      server.logger.flush(() => {
+        process.exit(clean ? 0 : 1);
+      });
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
