@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, URL */
 // The `agora` command: runs the compiled CLI (built by `npm install` / `npm run build`).
 import { existsSync } from 'node:fs';
 

@@ -3,14 +3,19 @@
  * (that is `server.ts`), so tests build it and use `app.inject`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import admin from './core/admin.js';
 import type { Bus } from './core/bus/index.js';
 import busPlugin from './core/bus/index.js';
 import { enabledModules, modulePrefix, type Config } from './core/config.js';
 import { coreMigrations } from './core/db/migrations/index.js';
-import { migrateToLatest, openDatabase, type DatabaseHandle, type MigrationSet } from './core/db/index.js';
+import {
+  migrateToLatest,
+  openDatabase,
+  type DatabaseHandle,
+  type MigrationSet,
+} from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
 import errors from './core/errors.js';
 import health from './core/health.js';
@@ -43,7 +48,10 @@ export interface BuildOptions {
 }
 
 /** The modules `config.modules` switches on. */
-export function selectModules(config: Config, available: readonly AgoraModule[] = MODULES): AgoraModule[] {
+export function selectModules(
+  config: Config,
+  available: readonly AgoraModule[] = MODULES,
+): AgoraModule[] {
   const enabled: readonly string[] = enabledModules(config);
   return available.filter((m) => enabled.includes(m.name));
 }
@@ -60,7 +68,10 @@ export function migrationSets(modules: readonly AgoraModule[]): MigrationSet[] {
  * Opens the database, migrates it, and assembles the app.
  * @throws when the database is unreachable or a migration fails (the database is closed again).
  */
-export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
   const logger = options.logger ?? createLogger(config);
   const modules = options.modules ?? selectModules(config);
   const database = options.database ?? openDatabase(config, logger);
@@ -71,7 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     throw err;
   }
 
-  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse>({
     loggerInstance: logger,
     genReqId,
     logController: new RequestLogController(),
@@ -83,6 +94,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
+
+  // Node closes idle keep-alive connections once, when closing starts; a connection whose request
+  // finishes later would stay open until the shutdown timeout. Tell those clients to go.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 
   try {
     await app.register(errors);

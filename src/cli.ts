@@ -24,13 +24,24 @@ function addServerOptions(command: Command): Command {
     .option('-c, --config <file>', 'configuration file (default: ./agora.yaml if present)')
     .option('--host <address>', 'address to listen on (default 127.0.0.1)')
     .option('-p, --port <number>', 'port to listen on (default 8080; 0 picks a free one)')
-    .option('--db <url>', 'database: sqlite:PATH, postgres://…, mysql://… (default: SQLite in the data dir)')
+    .option(
+      '--db <url>',
+      'database: sqlite:PATH, postgres://…, mysql://… (default: SQLite in the data dir)',
+    )
     .option('--db-pool-max <number>', 'connection pool size for PostgreSQL/MySQL (default 10)')
     .option('--data-dir <dir>', 'directory for the SQLite file and blobs (default ./data)')
     .option('--modules <list>', 'comma-separated modules to run (default: all)')
     .option('--log-file <file>', 'also write JSON logs to this file')
     .addOption(
-      new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      new Option('--log-level <level>', 'log level').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
     )
     .option('--pretty', 'human-readable logs (needs the pino-pretty dev dependency)');
 }
@@ -46,7 +57,10 @@ function flagsOf(options: ServerFlags): Record<string, unknown> {
 }
 
 function configFrom(options: ServerFlags): Config {
-  return loadConfig({ flags: flagsOf(options), ...(options.config ? { configFile: options.config } : {}) });
+  return loadConfig({
+    flags: flagsOf(options),
+    ...(options.config ? { configFile: options.config } : {}),
+  });
 }
 
 /** Prints a start-up failure and picks the exit code that names its kind. */
@@ -71,36 +85,42 @@ export function createProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
 
-  addServerOptions(program.command('serve', { isDefault: true }).description('run the HTTP server (default command)')).action(
-    async (options: ServerFlags) => {
-      try {
-        const server = await startServer(configFrom(options));
-        exitOnSignals(server);
-      } catch (err) {
-        process.exitCode = failStart(err);
-      }
-    },
-  );
+  addServerOptions(
+    program
+      .command('serve', { isDefault: true })
+      .description('run the HTTP server (default command)'),
+  ).action(async (options: ServerFlags) => {
+    try {
+      const server = await startServer(configFrom(options));
+      exitOnSignals(server);
+    } catch (err) {
+      process.exitCode = failStart(err);
+    }
+  });
 
-  addServerOptions(program.command('migrate').description('bring the database schema of the enabled modules up to date')).action(
-    async (options: ServerFlags) => {
+  addServerOptions(
+    program
+      .command('migrate')
+      .description('bring the database schema of the enabled modules up to date'),
+  ).action(async (options: ServerFlags) => {
+    try {
+      const config = configFrom(options);
+      const logger = createLogger(config);
+      const database = openDatabase(config, logger);
       try {
-        const config = configFrom(options);
-        const logger = createLogger(config);
-        const database = openDatabase(config, logger);
-        try {
-          const reports = await migrateToLatest(database.db, migrationSets(selectModules(config)));
-          for (const r of reports) {
-            process.stdout.write(`${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`);
-          }
-        } finally {
-          await database.destroy();
+        const reports = await migrateToLatest(database.db, migrationSets(selectModules(config)));
+        for (const r of reports) {
+          process.stdout.write(
+            `${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`,
+          );
         }
-      } catch (err) {
-        process.exitCode = failStart(err);
+      } finally {
+        await database.destroy();
       }
-    },
-  );
+    } catch (err) {
+      process.exitCode = failStart(err);
+    }
+  });
 
   for (const mod of MODULES) {
     mod.commands?.(program, () => loadConfig());

@@ -18,7 +18,10 @@ export interface RunningServer {
   stop(): Promise<boolean>;
 }
 
-export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: BuildOptions = {},
+): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
   const app = await buildApp(config, { ...options, logger });
   try {

@@ -15,7 +15,7 @@ import { isValidTopic } from './bus/types.js';
 declare module 'fastify' {
   interface FastifyInstance {
     /** A `preHandler` for admin routes. */
-    requireAdmin(request: FastifyRequest): Promise<void>;
+    requireAdmin: (request: FastifyRequest) => Promise<void>;
   }
 }
 
@@ -49,7 +49,11 @@ async function adminPlugin(app: FastifyInstance): Promise<void> {
       return;
     }
     if (!isLoopback(request.ip)) {
-      throw new AppError('ADMIN_LOOPBACK_ONLY', 403, 'admin routes accept loopback clients only until admin_token is configured');
+      throw new AppError(
+        'ADMIN_LOOPBACK_ONLY',
+        403,
+        'admin routes accept loopback clients only until admin_token is configured',
+      );
     }
   });
 
@@ -94,7 +98,8 @@ async function adminPlugin(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { topic, type, data } = request.body;
-      if (!isValidTopic(topic)) throw new AppError('INVALID_TOPIC', 400, `invalid topic name: ${JSON.stringify(topic)}`);
+      if (!isValidTopic(topic))
+        throw new AppError('INVALID_TOPIC', 400, `invalid topic name: ${JSON.stringify(topic)}`);
       const event = await app.bus.publish(topic, type, data ?? null);
       return { topic: event.topic, offset: event.offset };
     },

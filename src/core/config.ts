@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { MODULE_NAMES } from '../modules/names.js';
@@ -31,12 +31,23 @@ export const ConfigSchema = Type.Object(
     }),
     db_pool_max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
     /** Module names to run; `all` (the default) runs every module. */
-    modules: Type.Array(Type.Union([Type.Literal('all'), ...MODULE_NAMES.map((n) => Type.Literal(n))]), {
-      default: ['all'],
-    }),
+    modules: Type.Array(
+      Type.Union([Type.Literal('all'), ...MODULE_NAMES.map((n) => Type.Literal(n))]),
+      {
+        default: ['all'],
+      },
+    ),
     prefixes: PrefixesSchema,
     log_level: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info' },
     ),
     log_file: Type.String({ default: '' }),
@@ -72,7 +83,12 @@ export interface Setting {
 /** Every setting that has an environment variable (and maybe a flag). The README table mirrors it. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'host', env: 'AGORA_HOST', flag: 'host', description: 'address to listen on' },
-  { key: 'port', env: 'AGORA_PORT', flag: 'port', description: 'port to listen on (0: any free port)' },
+  {
+    key: 'port',
+    env: 'AGORA_PORT',
+    flag: 'port',
+    description: 'port to listen on (0: any free port)',
+  },
   {
     key: 'data_dir',
     env: 'AGORA_DATA_DIR',
@@ -85,19 +101,76 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'db',
     description: 'database: empty for SQLite in the data dir, sqlite:PATH, postgres://…, mysql://…',
   },
-  { key: 'db_pool_max', env: 'AGORA_DB_POOL_MAX', flag: 'db-pool-max', description: 'connection pool size (PostgreSQL/MySQL)' },
-  { key: 'modules', env: 'AGORA_MODULES', flag: 'modules', description: 'comma-separated modules to run, or all' },
-  { key: 'log_level', env: 'AGORA_LOG_LEVEL', flag: 'log-level', description: 'fatal, error, warn, info, debug, trace or silent' },
-  { key: 'log_file', env: 'AGORA_LOG_FILE', flag: 'log-file', description: 'also write JSON logs to this file' },
-  { key: 'log_pretty', env: 'AGORA_LOG_PRETTY', flag: 'pretty', description: 'human-readable logs (development)' },
-  { key: 'admin_token', env: 'AGORA_ADMIN_TOKEN', description: 'bearer token for admin routes; unset: loopback clients only' },
-  { key: 'body_limit', env: 'AGORA_BODY_LIMIT', description: 'default maximum request body in bytes' },
-  { key: 'trust_proxy', env: 'AGORA_TRUST_PROXY', description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed' },
-  { key: 'shutdown_timeout_ms', env: 'AGORA_SHUTDOWN_TIMEOUT_MS', description: 'how long in-flight requests may take to finish on SIGTERM' },
-  { key: 'realtime.history', env: 'AGORA_REALTIME_HISTORY', description: 'events kept per topic for resuming clients' },
-  { key: 'realtime.heartbeat_ms', env: 'AGORA_REALTIME_HEARTBEAT_MS', description: 'keep-alive interval of WebSocket and SSE connections' },
-  { key: 'realtime.max_buffered_bytes', env: 'AGORA_REALTIME_MAX_BUFFERED_BYTES', description: 'a client whose unsent data passes this is dropped' },
-  { key: 'realtime.max_topics', env: 'AGORA_REALTIME_MAX_TOPICS', description: 'topics one connection may subscribe to' },
+  {
+    key: 'db_pool_max',
+    env: 'AGORA_DB_POOL_MAX',
+    flag: 'db-pool-max',
+    description: 'connection pool size (PostgreSQL/MySQL)',
+  },
+  {
+    key: 'modules',
+    env: 'AGORA_MODULES',
+    flag: 'modules',
+    description: 'comma-separated modules to run, or all',
+  },
+  {
+    key: 'log_level',
+    env: 'AGORA_LOG_LEVEL',
+    flag: 'log-level',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  {
+    key: 'log_file',
+    env: 'AGORA_LOG_FILE',
+    flag: 'log-file',
+    description: 'also write JSON logs to this file',
+  },
+  {
+    key: 'log_pretty',
+    env: 'AGORA_LOG_PRETTY',
+    flag: 'pretty',
+    description: 'human-readable logs (development)',
+  },
+  {
+    key: 'admin_token',
+    env: 'AGORA_ADMIN_TOKEN',
+    description: 'bearer token for admin routes; unset: loopback clients only',
+  },
+  {
+    key: 'body_limit',
+    env: 'AGORA_BODY_LIMIT',
+    description: 'default maximum request body in bytes',
+  },
+  {
+    key: 'trust_proxy',
+    env: 'AGORA_TRUST_PROXY',
+    description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed',
+  },
+  {
+    key: 'shutdown_timeout_ms',
+    env: 'AGORA_SHUTDOWN_TIMEOUT_MS',
+    description: 'how long in-flight requests may take to finish on SIGTERM',
+  },
+  {
+    key: 'realtime.history',
+    env: 'AGORA_REALTIME_HISTORY',
+    description: 'events kept per topic for resuming clients',
+  },
+  {
+    key: 'realtime.heartbeat_ms',
+    env: 'AGORA_REALTIME_HEARTBEAT_MS',
+    description: 'keep-alive interval of WebSocket and SSE connections',
+  },
+  {
+    key: 'realtime.max_buffered_bytes',
+    env: 'AGORA_REALTIME_MAX_BUFFERED_BYTES',
+    description: 'a client whose unsent data passes this is dropped',
+  },
+  {
+    key: 'realtime.max_topics',
+    env: 'AGORA_REALTIME_MAX_TOPICS',
+    description: 'topics one connection may subscribe to',
+  },
   ...(MODULE_NAMES as readonly string[]).map((name) => ({
     key: `prefixes.${name}`,
     env: `AGORA_${name.toUpperCase()}_PREFIX`,
@@ -121,7 +194,9 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<Static<typeof ConfigSchema>>;
 }
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 type Plain = Record<string, unknown>;
 
@@ -151,12 +226,10 @@ function merge(base: Plain, layer: Plain): Plain {
 }
 
 /** The schema node at a dotted key, to know how a string from env or argv should be read. */
-function schemaAt(key: string): TSchema | undefined {
-  let node: TSchema | undefined = ConfigSchema;
+function schemaAt(key: string): unknown {
+  let node: unknown = ConfigSchema;
   for (const part of key.split('.')) {
-    const props: Record<string, TSchema> | undefined = (node as { properties?: Record<string, TSchema> } | undefined)
-      ?.properties;
-    node = props?.[part];
+    node = isPlain(node) && isPlain(node.properties) ? node.properties[part] : undefined;
   }
   return node;
 }
@@ -164,8 +237,8 @@ function schemaAt(key: string): TSchema | undefined {
 /** Strings from the environment or argv become the setting's type; arrays are comma-separated. */
 function fromString(key: string, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
-  const schema = schemaAt(key) as { type?: string } | undefined;
-  switch (schema?.type) {
+  const schema = schemaAt(key);
+  switch (isPlain(schema) ? schema.type : undefined) {
     case 'array':
       return raw
         .split(',')
@@ -205,7 +278,8 @@ function readConfigFile(file: string): Plain {
     throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (!isPlain(parsed)) throw new ConfigError(`Config file ${file} must contain a mapping of settings`);
+  if (!isPlain(parsed))
+    throw new ConfigError(`Config file ${file} must contain a mapping of settings`);
   return parsed;
 }
 
@@ -226,7 +300,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const walk = (obj: Plain, prefix: string): void => {
       for (const [k, v] of Object.entries(obj)) {
         const key = prefix ? `${prefix}.${k}` : k;
-        sources.set(key, `${path.basename(file)}`);
+        sources.set(key, path.basename(file));
         if (isPlain(v)) walk(v, key);
       }
     };
@@ -249,7 +323,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   let merged = merge(merge(merge({}, fileLayer), envLayer), flagLayer);
-  if (options.overrides) merged = merge(merged, options.overrides as Plain);
+  if (options.overrides) merged = merge(merged, options.overrides);
 
   const withDefaults = Value.Default(ConfigSchema, merged);
   const errors = Value.Errors(ConfigSchema, withDefaults);
@@ -258,15 +332,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     let key = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
     let detail = first.message;
     if (first.keyword === 'additionalProperties') {
-      const extra = (first.params as { additionalProperties: string[] }).additionalProperties;
+      const extra = first.params.additionalProperties;
       key = [key, extra[0]].filter(Boolean).join('.');
+      detail = 'unknown setting';
+    } else if (first.schemaPath.endsWith('/additionalProperties')) {
+      // The property itself failed the `additionalProperties: false` schema: it is not a setting.
       detail = 'unknown setting';
     }
     const where = sources.get(key) ?? sources.get(key.split('.').slice(0, -1).join('.'));
     const got = key ? JSON.stringify(lookup(withDefaults, key)) : '';
     throw new ConfigError(
       `Invalid setting "${key || '(root)'}"${where ? ` (from ${where})` : ''}: ${detail}${
-        got !== undefined && detail !== 'unknown setting' ? `, got ${got}` : ''
+        detail !== 'unknown setting' ? `, got ${got}` : ''
       }`,
     );
   }

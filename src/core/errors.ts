@@ -51,7 +51,11 @@ export const ErrorBody = Type.Object(
 export type ErrorBody = Static<typeof ErrorBody>;
 
 export const defaultEnvelope: ErrorEnvelope = (e): ErrorBody => ({
-  error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
+  error: {
+    code: e.code,
+    message: e.message,
+    ...(e.details === undefined ? {} : { details: e.details }),
+  },
   request_id: e.requestId,
 });
 
@@ -86,7 +90,9 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 /** Fastify's own client errors, given stable codes and messages a client can act on. */
-function fromFastifyError(err: FastifyError): { code: string; status: number; message: string; details?: unknown } | null {
+function fromFastifyError(
+  err: FastifyError,
+): { code: string; status: number; message: string; details?: unknown } | null {
   if (err.validation) {
     const details = err.validation.map((v) => ({
       path: `${err.validationContext ?? ''}${v.instancePath}`,
@@ -160,7 +166,7 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
       if (err.headers) void reply.headers(err.headers);
       if (err.status >= 500) request.log.error({ err }, 'request failed');
     } else {
-      const client = fromFastifyError(err as FastifyError);
+      const client = fromFastifyError(err);
       if (client) {
         info = client;
         request.log.info({ code: client.code, status: client.status }, client.message);

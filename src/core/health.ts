@@ -18,7 +18,7 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
   routes.get(
     '/healthz',
     {
-      logLevel: 'warn',
+      config: { quietLog: true },
       schema: {
         tags: ['core'],
         summary: 'Liveness: the process answers',
@@ -31,7 +31,7 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
   routes.get(
     '/readyz',
     {
-      logLevel: 'warn',
+      config: { quietLog: true },
       schema: {
         tags: ['core'],
         summary: 'Readiness: database and bus reachable',
@@ -54,9 +54,15 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
         outcome(() => app.bus.ping()),
       ]);
       const ready = database === 'ok' && bus === 'ok';
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: { database, bus } });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ok' : 'unavailable', checks: { database, bus } });
     },
   );
 }
 
-export default fp(healthPlugin, { name: 'agora-health', fastify: '5.x', dependencies: ['agora-db', 'agora-bus'] });
+export default fp(healthPlugin, {
+  name: 'agora-health',
+  fastify: '5.x',
+  dependencies: ['agora-db', 'agora-bus'],
+});

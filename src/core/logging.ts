@@ -8,6 +8,13 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { Config } from './config.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Log this route's completed requests at debug, not info (probes, scrapes). */
+    quietLog?: boolean;
+  }
+}
+
 export class LogFileError extends Error {
   override name = 'LogFileError';
 }
@@ -26,7 +33,9 @@ export const REDACT = [
  * Creates the process logger.
  * @throws LogFileError when the log file cannot be opened for appending.
  */
-export function createLogger(config: Pick<Config, 'log_level' | 'log_file' | 'log_pretty'>): Logger {
+export function createLogger(
+  config: Pick<Config, 'log_level' | 'log_file' | 'log_pretty'>,
+): Logger {
   const options = {
     level: config.log_level,
     redact: { paths: REDACT, censor: '[redacted]' },
@@ -35,7 +44,10 @@ export function createLogger(config: Pick<Config, 'log_level' | 'log_file' | 'lo
   const streams: { stream: DestinationStream }[] = [];
   if (config.log_pretty) {
     streams.push({
-      stream: pino.transport({ target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } }) as DestinationStream,
+      stream: pino.transport({
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss.l' },
+      }),
     });
   } else {
     streams.push({ stream: pino.destination({ fd: 1, sync: false }) });
@@ -64,19 +76,24 @@ export function createLogger(config: Pick<Config, 'log_level' | 'log_file' | 'lo
 }
 
 /**
- * One line per request, when it completes, at the route's log level (health probes log at warn,
- * so they stay quiet). Fastify puts the request id on every line of `request.log`.
+ * One line per request, when it completes. Routes polled by machines (`config.quietLog`: health,
+ * metrics) log it at debug. Fastify puts the request id on every line of `request.log`.
  */
 export class RequestLogController extends LogController {
   constructor() {
     super({ requestIdLogLabel: 'req_id' });
   }
 
-  override incomingRequest(): void {
-    // The completion line says it all; one line per request halves the logging cost.
+  override incomingRequest(request: FastifyRequest): void {
+    // The completion line says it all at info; at debug, also say when a request starts.
+    request.log.debug({ method: request.method, url: request.url }, 'request received');
   }
 
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     const line = {
       method: request.method,
       url: request.url,
@@ -84,6 +101,7 @@ export class RequestLogController extends LogController {
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else if (request.routeOptions.config.quietLog) reply.log.debug(line, 'request completed');
     else reply.log.info(line, 'request completed');
   }
 }

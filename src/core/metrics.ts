@@ -40,6 +40,7 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   app.get(
     '/metrics',
     {
+      config: { quietLog: true },
       schema: {
         tags: ['core'],
         summary: 'Prometheus metrics',

@@ -10,7 +10,12 @@ import type { FastifySchemaCompiler } from 'fastify';
 // ajv-formats is CommonJS: under ESM its plugin function is the module's `default` property.
 const addFormats = addFormatsModule.default;
 
-const base: Options = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false };
+const base: Options = {
+  allErrors: false,
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+};
 
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strictAjv = new Ajv({ ...base, coerceTypes: false });
@@ -18,5 +23,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   addFormats(strictAjv);
   addFormats(coercingAjv);
   return ({ schema, httpPart }) =>
-    httpPart === 'body' ? strictAjv.compile(schema as object) : coercingAjv.compile(schema as object);
+    httpPart === 'body'
+      ? strictAjv.compile(schema as object)
+      : coercingAjv.compile(schema as object);
 }

@@ -3,6 +3,7 @@
  * reads to list the enabled modules.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -38,7 +39,13 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
   routes.get(
     '/api/info',
-    { schema: { tags: ['core'], summary: 'This server and its enabled modules', response: { 200: Info } } },
+    {
+      schema: {
+        tags: ['core'],
+        summary: 'This server and its enabled modules',
+        response: { 200: Info },
+      },
+    },
     () => options.info,
   );
 
@@ -56,10 +63,20 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
     maxAge: '1h',
     setHeaders(reply, filePath) {
       // Hashed assets never change; pages must be revalidated to pick up new builds.
-      if (filePath.includes('/assets/')) void reply.header('cache-control', 'public, max-age=31536000, immutable');
+      if (filePath.includes('/assets/'))
+        void reply.header('cache-control', 'public, max-age=31536000, immutable');
       else if (filePath.endsWith('.html')) void reply.header('cache-control', 'no-cache');
     },
   });
+  // Browsers ask for /favicon.ico on every page that names no icon; answer with ours.
+  if (existsSync(path.join(root, 'favicon.svg'))) {
+    app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type('image/svg+xml')
+        .header('cache-control', 'public, max-age=86400')
+        .sendFile('favicon.svg'),
+    );
+  }
 }
 
 export default fp(webPlugin, { name: 'agora-web', fastify: '5.x' });

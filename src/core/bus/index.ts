@@ -22,7 +22,8 @@ export interface BusPluginOptions {
 }
 
 async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promise<void> {
-  const bus = options.bus ?? createMemoryBus({ history: app.config.realtime.history, logger: app.log });
+  const bus =
+    options.bus ?? createMemoryBus({ history: app.config.realtime.history, logger: app.log });
   app.decorate('bus', bus);
   app.addHook('onClose', async () => {
     // A bus handed in by the caller is the caller's to close.
@@ -30,4 +31,8 @@ async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promi
   });
 }
 
-export default fp(busPlugin, { name: 'agora-bus', fastify: '5.x', decorators: { fastify: ['config'] } });
+export default fp(busPlugin, {
+  name: 'agora-bus',
+  fastify: '5.x',
+  decorators: { fastify: ['config'] },
+});

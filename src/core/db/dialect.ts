@@ -14,11 +14,18 @@ export interface DatabaseTarget {
 
 /** Resolves the `db` setting (empty: SQLite in the data directory). */
 export function resolveDatabase(db: string, dataDir: string): DatabaseTarget {
-  if (db === '' ) return { dialect: 'sqlite', location: path.resolve(dataDir, 'agora.db') };
-  if (db === ':memory:' || db === 'sqlite::memory:') return { dialect: 'sqlite', location: ':memory:' };
-  if (db.startsWith('sqlite:')) return { dialect: 'sqlite', location: path.resolve(db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')) };
-  if (db.startsWith('file:')) return { dialect: 'sqlite', location: path.resolve(db.slice('file:'.length)) };
+  if (db === '') return { dialect: 'sqlite', location: path.resolve(dataDir, 'agora.db') };
+  if (db === ':memory:' || db === 'sqlite::memory:')
+    return { dialect: 'sqlite', location: ':memory:' };
+  if (db.startsWith('sqlite:'))
+    return {
+      dialect: 'sqlite',
+      location: path.resolve(db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')),
+    };
+  if (db.startsWith('file:'))
+    return { dialect: 'sqlite', location: path.resolve(db.slice('file:'.length)) };
   if (/^postgres(ql)?:\/\//.test(db)) return { dialect: 'postgres', location: db };
-  if (/^(mysql|mariadb):\/\//.test(db)) return { dialect: 'mysql', location: db.replace(/^mariadb:/, 'mysql:') };
+  if (/^(mysql|mariadb):\/\//.test(db))
+    return { dialect: 'mysql', location: db.replace(/^mariadb:/, 'mysql:') };
   throw new Error(`Unsupported database URL: ${db}`);
 }

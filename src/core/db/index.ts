@@ -6,15 +6,21 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   MysqlDialect,
   PostgresDialect,
   SqliteDialect,
+  SqliteAdapter,
+  SqliteDriver,
   sql,
+  type DatabaseConnection,
+  type Driver,
   type Dialect,
   type Migration,
   type MigrationResult,
+  type SqliteDialectConfig,
 } from 'kysely';
 import { createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
@@ -45,6 +51,29 @@ export interface MigrationSet {
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * SQLite transactions that take the write lock when they begin. A deferred transaction that
+ * reads and then writes fails with SQLITE_BUSY when another process wrote in between (WAL cannot
+ * upgrade a stale snapshot); an immediate one waits its turn instead. This is what makes several
+ * processes on one file (and concurrent migrations) safe.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 function sqliteDialect(location: string): Dialect {
   if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
   const database = new SQLite(location, { timeout: SQLITE_BUSY_TIMEOUT_MS });
@@ -53,7 +82,7 @@ function sqliteDialect(location: string): Dialect {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new SqliteDialect({ database });
+  return new ImmediateSqliteDialect({ database });
 }
 
 function postgresDialect(url: string, poolMax: number, logger: FastifyBaseLogger): Dialect {
@@ -101,7 +130,8 @@ export function openDatabase(
   return {
     db,
     dialect: target.dialect,
-    description: target.dialect === 'sqlite' ? `sqlite:${target.location}` : redactUrl(target.location),
+    description:
+      target.dialect === 'sqlite' ? `sqlite:${target.location}` : redactUrl(target.location),
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -110,7 +140,8 @@ export function openDatabase(
         }, timeoutMs);
       });
       try {
-        await Promise.race([sql`select 1`.execute(db), timeout]);
+        // Touch a table of ours: a server that answers but lost our schema is not ready either.
+        await Promise.race([sql`select count(*) from agora_meta`.execute(db), timeout]);
       } finally {
         clearTimeout(timer);
       }
@@ -139,6 +170,28 @@ export async function migrateToLatest(
   db: Kysely<Database>,
   sets: readonly MigrationSet[],
 ): Promise<MigrationReport[]> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    // Kysely neither locks nor wraps SQLite migrations in a transaction; with several processes
+    // on one file, an immediate transaction around the whole run is the lock.
+    return db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const reports = await runMigrations(conn, sets);
+        await sql`commit`.execute(conn);
+        return reports;
+      } catch (err) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+  return runMigrations(db, sets);
+}
+
+async function runMigrations(
+  db: Kysely<Database>,
+  sets: readonly MigrationSet[],
+): Promise<MigrationReport[]> {
   const reports: MigrationReport[] = [];
   for (const set of sets) {
     const migrator = new Migrator({
@@ -150,7 +203,7 @@ export async function migrateToLatest(
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r: MigrationResult) => r.status === 'Error');
-      const cause = error instanceof Error ? error.message : String(error);
+      const cause = error instanceof Error ? error.message : 'unknown error';
       throw new MigrationError(
         `Migration ${set.name}${failed ? `/${failed.migrationName}` : ''} failed: ${cause}`,
         { cause: error },

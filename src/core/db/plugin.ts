@@ -14,7 +14,10 @@ declare module 'fastify' {
   }
 }
 
-async function databasePlugin(app: FastifyInstance, options: { handle: DatabaseHandle }): Promise<void> {
+async function databasePlugin(
+  app: FastifyInstance,
+  options: { handle: DatabaseHandle },
+): Promise<void> {
   app.decorate('db', options.handle.db);
   app.decorate('database', options.handle);
   app.addHook('onClose', async () => {

@@ -24,7 +24,11 @@ export type { EventStreamOptions } from './sse.js';
 declare module 'fastify' {
   interface FastifyInstance {
     realtime: {
-      openEventStream(request: FastifyRequest, reply: FastifyReply, options: EventStreamOptions): Promise<void>;
+      openEventStream(
+        request: FastifyRequest,
+        reply: FastifyReply,
+        options: EventStreamOptions,
+      ): Promise<void>;
       /** The resume cursor a request carries (`Last-Event-ID` header or `last_event_id` query). */
       resumeCursor(request: FastifyRequest): Cursor;
       /** Parses `a,b,c` into valid, distinct topics or throws a 400 `AppError`. */
@@ -47,7 +51,13 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
     eventJson(event) {
       let text = json.get(event);
       if (text === undefined) {
-        text = JSON.stringify({ topic: event.topic, offset: event.offset, type: event.type, data: event.data, at: event.at });
+        text = JSON.stringify({
+          topic: event.topic,
+          offset: event.offset,
+          type: event.type,
+          data: event.data,
+          at: event.at,
+        });
         json.set(event, text);
       }
       return text;
@@ -75,12 +85,25 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
   };
 
   function parseTopics(list: string): string[] {
-    const topics = [...new Set(list.split(',').map((t) => t.trim()).filter((t) => t.length > 0))];
-    if (topics.length === 0) throw new AppError('INVALID_TOPIC', 400, 'at least one topic is required');
+    const topics = [
+      ...new Set(
+        list
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t.length > 0),
+      ),
+    ];
+    if (topics.length === 0)
+      throw new AppError('INVALID_TOPIC', 400, 'at least one topic is required');
     const bad = topics.find((t) => !isValidTopic(t));
-    if (bad !== undefined) throw new AppError('INVALID_TOPIC', 400, `invalid topic name: ${JSON.stringify(bad)}`);
+    if (bad !== undefined)
+      throw new AppError('INVALID_TOPIC', 400, `invalid topic name: ${JSON.stringify(bad)}`);
     if (topics.length > config.max_topics) {
-      throw new AppError('TOO_MANY_TOPICS', 400, `at most ${config.max_topics} topics per connection`);
+      throw new AppError(
+        'TOO_MANY_TOPICS',
+        400,
+        `at most ${config.max_topics} topics per connection`,
+      );
     }
     return topics;
   }
@@ -88,7 +111,8 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
   function resumeCursor(request: FastifyRequest): Cursor {
     const header = request.headers['last-event-id'];
     const query = (request.query as Record<string, unknown> | undefined)?.last_event_id;
-    const text = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
+    const text =
+      typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
     return parseCursor(text, isValidTopic);
   }
 
@@ -118,7 +142,10 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
   });
 
   const TopicsQuery = Type.Object({
-    topics: Type.String({ description: 'comma-separated topics, e.g. product.3,products.new', maxLength: 20_000 }),
+    topics: Type.String({
+      description: 'comma-separated topics, e.g. product.3,products.new',
+      maxLength: 20_000,
+    }),
     last_event_id: Type.Optional(Type.String({ maxLength: 20_000 })),
   });
 

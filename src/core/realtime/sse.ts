@@ -35,19 +35,22 @@ export async function openEventStream(
   });
   res.write(`retry: ${RETRY_MS}\n: connected\n\n`);
 
-  let open = true;
-  let ready = false;
+  // Mutated from callbacks (client gone, slow client): an object, so no check reads a stale narrowing.
+  const state = { open: true, ready: false };
   const pending: string[] = [];
 
   const write = (frame: string): void => {
-    if (!open) return;
-    if (!ready) {
+    if (!state.open) return;
+    if (!state.ready) {
       pending.push(frame);
       return;
     }
     res.write(frame);
     if (res.writableLength > ctx.config.max_buffered_bytes) {
-      request.log.warn({ buffered: res.writableLength }, 'sse: dropping a client that does not keep up');
+      request.log.warn(
+        { buffered: res.writableLength },
+        'sse: dropping a client that does not keep up',
+      );
       ctx.metrics.dropped.inc({ transport: 'sse', reason: 'slow' });
       close();
       res.destroy();
@@ -58,7 +61,9 @@ export async function openEventStream(
     bus: ctx.bus,
     deliver(event: BusEvent) {
       ctx.metrics.delivered.inc({ transport: 'sse' });
-      write(`id: ${formatCursor(subscriber.cursor())}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`);
+      write(
+        `id: ${formatCursor(subscriber.cursor())}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`,
+      );
     },
     onGap(topic, info) {
       write(`event: gap\ndata: ${JSON.stringify({ topic, ...info })}\n\n`);
@@ -68,7 +73,7 @@ export async function openEventStream(
   const connection = {
     transport: 'sse' as const,
     heartbeat() {
-      if (open && ready) res.write(': ping\n\n');
+      if (state.open && state.ready) res.write(': ping\n\n');
     },
     shutdown() {
       close();
@@ -77,8 +82,8 @@ export async function openEventStream(
   };
 
   function close(): void {
-    if (!open) return;
-    open = false;
+    if (!state.open) return;
+    state.open = false;
     subscriber.close();
     ctx.connections.delete(connection);
     ctx.metrics.connections.dec({ transport: 'sse' });
@@ -91,15 +96,17 @@ export async function openEventStream(
 
   try {
     const cursor = await subscriber.add(options.topics, options.from);
-    const head = [`id: ${formatCursor(subscriber.cursor())}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor })}\n\n`];
+    const head = [
+      `id: ${formatCursor(subscriber.cursor())}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor })}\n\n`,
+    ];
     if (options.prelude) {
       for (const item of await options.prelude()) {
         head.push(`event: ${item.event}\ndata: ${JSON.stringify(item.data)}\n\n`);
       }
     }
-    if (!open) return;
+    if (!state.open) return;
     // The subscribed frame and prelude go first; anything replayed or published meanwhile follows.
-    ready = true;
+    state.ready = true;
     const queued = pending.splice(0);
     res.write(head.join('') + queued.join(''));
   } catch (err) {

@@ -119,7 +119,10 @@ export function formatCursor(cursor: Cursor): string {
 }
 
 /** Parses `formatCursor`'s output; anything malformed is ignored (live from now on). */
-export function parseCursor(text: string | undefined, isValidTopic: (t: string) => boolean): Cursor {
+export function parseCursor(
+  text: string | undefined,
+  isValidTopic: (t: string) => boolean,
+): Cursor {
   const cursor: Cursor = {};
   if (!text) return cursor;
   for (const part of text.split('&')) {

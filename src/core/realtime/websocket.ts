@@ -10,7 +10,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { WebSocket } from 'ws';
+import type { WebSocket } from '@fastify/websocket';
 import { isValidTopic } from '../bus/types.js';
 import type { RealtimeContext } from './context.js';
 import { createTopicSubscriber } from './subscriber.js';
@@ -93,7 +93,10 @@ export function handleSocket(
     ctx.metrics.connections.dec({ transport: 'ws' });
   }
 
-  async function subscribe(topics: readonly string[], from?: Record<string, number>): Promise<void> {
+  async function subscribe(
+    topics: readonly string[],
+    from?: Record<string, number>,
+  ): Promise<void> {
     const bad = topics.find((t) => !isValidTopic(t));
     if (bad !== undefined) {
       fail('INVALID_TOPIC', `invalid topic name: ${JSON.stringify(bad)}`);
@@ -101,7 +104,10 @@ export function handleSocket(
     }
     const fresh = new Set(topics.filter((t) => !subscriber.has(t)));
     if (subscriber.size + fresh.size > ctx.config.max_topics) {
-      fail('TOO_MANY_TOPICS', `a connection may subscribe to at most ${ctx.config.max_topics} topics`);
+      fail(
+        'TOO_MANY_TOPICS',
+        `a connection may subscribe to at most ${ctx.config.max_topics} topics`,
+      );
       return;
     }
     const cursor = await subscriber.add([...new Set(topics)], from);
@@ -154,9 +160,11 @@ export function handleSocket(
       });
   });
   if (initialTopics.length > 0) {
-    chain = chain.then(() => subscribe(initialTopics)).catch((err: unknown) => {
-      log.error({ err }, 'ws: initial subscription failed');
-      fail('INTERNAL_ERROR', 'the subscription failed');
-    });
+    chain = chain
+      .then(() => subscribe(initialTopics))
+      .catch((err: unknown) => {
+        log.error({ err }, 'ws: initial subscription failed');
+        fail('INTERNAL_ERROR', 'the subscription failed');
+      });
   }
 }

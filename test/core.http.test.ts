@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from './helper.js';
+import { echoModule } from './fixtures/echo-module.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await buildTestApp({ config: { body_limit: 4096 }, build: { modules: [echoModule] } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('request ids', () => {
+  it('puts a fresh X-Request-Id on every response', async () => {
+    const a = await t.app.inject({ url: '/healthz' });
+    const b = await t.app.inject({ url: '/healthz' });
+    expect(a.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+  });
+
+  it('reuses a well-formed incoming id and replaces a malformed one', async () => {
+    const reused = await t.app.inject({
+      url: '/healthz',
+      headers: { 'x-request-id': 'lb-1234abcd' },
+    });
+    expect(reused.headers['x-request-id']).toBe('lb-1234abcd');
+    const replaced = await t.app.inject({
+      url: '/healthz',
+      headers: { 'x-request-id': 'bad id\u0000<script>' },
+    });
+    expect(replaced.headers['x-request-id']).not.toContain('script');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('errors are JSON, never HTML', () => {
+  it('answers an unknown route with a 404 JSON error carrying the request id', async () => {
+    const res = await t.app.inject({ url: '/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = res.json<{ error: { code: string }; request_id: string }>();
+    expect(body.error.code).toBe('NOT_FOUND');
+    expect(body.request_id).toBe(res.headers['x-request-id']);
+  });
+
+  it('answers a wrong method with 405 and an Allow header', async () => {
+    const res = await t.app.inject({ method: 'DELETE', url: '/healthz' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('METHOD_NOT_ALLOWED');
+    const post = await t.app.inject({ method: 'GET', url: '/admin/events' });
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('POST');
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/events',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"topic": ',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('BAD_JSON');
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/echo/items',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'x'.repeat(10_000), count: 1 }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({
+      error: 'Request body is too large',
+      exe_id: res.headers['x-request-id'],
+    });
+  });
+
+  it('answers an unexpected failure with a generic 500 that leaks nothing', async () => {
+    const res = await t.app.inject({ url: '/echo/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('secret');
+    expect(res.body).not.toContain('/srv');
+    expect(res.json()).toEqual({
+      error: 'Internal server error',
+      exe_id: res.headers['x-request-id'],
+    });
+  });
+
+  it('renders an AppError with its status, message and headers', async () => {
+    const res = await t.app.inject({ url: '/echo/teapot' });
+    expect(res.statusCode).toBe(418);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json<{ error: string }>().error).toBe('I am a teapot');
+  });
+});
+
+describe('module envelopes', () => {
+  it("use the module's envelope for unknown paths and wrong methods under its prefix", async () => {
+    const unknown = await t.app.inject({ url: '/echo/missing' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({
+      error: 'Route GET /echo/missing not found',
+      exe_id: unknown.headers['x-request-id'],
+    });
+    const wrong = await t.app.inject({ method: 'PUT', url: '/echo/items' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('POST');
+    expect(wrong.json<{ exe_id: string }>().exe_id).toBe(wrong.headers['x-request-id']);
+  });
+
+  it('does not apply to look-alike prefixes', async () => {
+    const res = await t.app.inject({ url: '/echoes' });
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('NOT_FOUND');
+  });
+
+  it('validates bodies strictly: no type coercion, no unknown fields', async () => {
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/echo/items',
+      payload: { name: 'a', count: 2 },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({
+      data: { name: 'a', count: 2 },
+      exe_id: ok.headers['x-request-id'],
+    });
+    for (const payload of [
+      { name: 'a', count: '2' },
+      { name: 'a', count: 2, extra: true },
+      { name: 'a' },
+      [1, 2],
+    ]) {
+      const res = await t.app.inject({ method: 'POST', url: '/echo/items', payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json<{ exe_id: string }>().exe_id).toBe(res.headers['x-request-id']);
+    }
+  });
+
+  it("runs the module's migrations", async () => {
+    const tables = await t.app.db.introspection.getTables();
+    expect(tables.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['echo_notes', 'migrations_echo', 'agora_meta']),
+    );
+  });
+});
+
+describe('health, metrics and docs', () => {
+  it('reports liveness and readiness', async () => {
+    expect((await t.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', bus: 'ok' } });
+  });
+
+  it('exposes the request histogram by route template, plus process and event-loop metrics', async () => {
+    await t.app.inject({ method: 'POST', url: '/echo/items', payload: { name: 'b', count: 1 } });
+    await t.app.inject({ url: '/nope/123' });
+    const res = await t.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(
+      /http_server_request_duration_seconds_count\{method="POST",route="\/echo\/items",status_code="200"\} [1-9]/,
+    );
+    expect(res.body).toMatch(
+      /http_server_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="<unmatched>",status_code="404"\}/,
+    );
+    expect(res.body).not.toContain('/nope/123');
+    expect(res.body).toContain('nodejs_eventloop_lag_p99_seconds');
+    expect(res.body).toContain('process_resident_memory_bytes');
+  });
+
+  it('serves the OpenAPI document generated from the route schemas, and the docs UI', async () => {
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+    }>();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/healthz', '/readyz', '/events', '/echo/items', '/admin/events']),
+    );
+    const ui = await t.app.inject({ url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.body).toMatch(/swagger/i);
+  });
+
+  it('lists the enabled modules for the landing page', async () => {
+    const info = (await t.app.inject({ url: '/api/info' })).json<{
+      modules: { name: string; page: string | null }[];
+    }>();
+    expect(info.modules).toEqual([expect.objectContaining({ name: 'echo', page: '/echo/' })]);
+  });
+});
+
+describe('admin guard', () => {
+  it('admits loopback clients when no admin token is configured', async () => {
+    const res = await t.app.inject({ url: '/admin/config', remoteAddress: '127.0.0.1' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ port: number }>().port).toBe(0);
+  });
+
+  it('refuses other clients when no admin token is configured', async () => {
+    const res = await t.app.inject({ url: '/admin/config', remoteAddress: '203.0.113.9' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('ADMIN_LOOPBACK_ONLY');
+  });
+});
+
+describe('admin guard with a token', () => {
+  let withToken: TestApp;
+  beforeAll(async () => {
+    withToken = await buildTestApp({ config: { admin_token: 'correct-horse-battery' } });
+  });
+  afterAll(async () => {
+    await withToken.close();
+  });
+
+  it('requires the bearer token, even from loopback', async () => {
+    const none = await withToken.app.inject({ url: '/admin/config' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    const wrong = await withToken.app.inject({
+      url: '/admin/config',
+      headers: { authorization: 'Bearer correct-horse' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const right = await withToken.app.inject({
+      url: '/admin/config',
+      remoteAddress: '203.0.113.9',
+      headers: { authorization: 'Bearer correct-horse-battery' },
+    });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).not.toContain('correct-horse-battery');
+  });
+});

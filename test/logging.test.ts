@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/core/config.js';
+import { createLogger, LogFileError } from '../src/core/logging.js';
+import { createTestDatabase, tempDir } from './helper.js';
+
+describe('logging', () => {
+  it('writes one JSON line per request to the log file, tagged with the request id', async () => {
+    const dir = tempDir();
+    const logFile = path.join(dir, 'logs', 'agora.log');
+    const database = await createTestDatabase('sqlite');
+    const config = loadConfig({
+      env: {},
+      cwd: dir,
+      overrides: { db: database.url, data_dir: dir, log_file: logFile, log_level: 'info' },
+    });
+    const logger = createLogger(config);
+    const app = await buildApp(config, { logger });
+    try {
+      const res = await app.inject({
+        url: '/nope?x=1',
+        headers: { authorization: 'Bearer do-not-log-me' },
+      });
+      const quiet = await app.inject({ url: '/healthz' });
+      await new Promise<void>((resolve, reject) =>
+        logger.flush((err) => (err ? reject(err) : resolve())),
+      );
+      const lines = readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const mine = lines.filter((l) => l.req_id === res.headers['x-request-id']);
+      expect(mine).toEqual([
+        expect.objectContaining({
+          msg: 'request completed',
+          method: 'GET',
+          url: '/nope?x=1',
+          status: 404,
+        }),
+      ]);
+      // Probes log at debug only, so they do not drown the log at info.
+      expect(lines.some((l) => l.req_id === quiet.headers['x-request-id'])).toBe(false);
+      expect(readFileSync(logFile, 'utf8')).not.toContain('do-not-log-me');
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+
+  it('refuses to start with a log file it cannot open', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'plain-file');
+    writeFileSync(file, '');
+    // A path below a regular file cannot be created, whoever we run as (root ignores modes).
+    expect(() =>
+      createLogger({ log_level: 'info', log_pretty: false, log_file: path.join(file, 'x.log') }),
+    ).toThrow(LogFileError);
+  });
+});

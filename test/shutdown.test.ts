@@ -1,0 +1,57 @@
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helper.js';
+import { startServerProcess } from './process.js';
+import { openSse, openWs } from './realtime-clients.js';
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM finishes in-flight requests, closes realtime connections cleanly and exits 0', async () => {
+    const server = await startServerProcess(['--data-dir', tempDir(), '--log-level', 'debug']);
+    const sse = openSse(`${server.url}/events?topics=bye`);
+    await sse.response;
+    const ws = openWs(`${server.url.replace('http', 'ws')}/ws?topics=bye`);
+    await ws.control.until(1);
+
+    // A request in flight: its body is only half sent when the signal arrives.
+    const body = JSON.stringify({
+      topic: 'bye',
+      type: 'last-words',
+      data: { text: 'x'.repeat(200) },
+    });
+    const half = Math.floor(body.length / 2);
+    const inflight = http.request(`${server.url}/admin/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      inflight.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      inflight.on('error', reject);
+    });
+    inflight.write(body.slice(0, half));
+    await server.waitForLog(/^request received$/, { url: '/admin/events' });
+    server.child.kill('SIGTERM');
+    await server.waitForLog(/^shutting down/);
+
+    // Realtime connections are closed by the server, cleanly.
+    await sse.closed;
+    expect(await ws.closed).toBe(1001);
+
+    inflight.end(body.slice(half));
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ topic: 'bye', offset: 1 });
+    expect(await server.exited).toBe(0);
+    expect(server.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
+  });
+
+  it('refuses new connections once shutting down', async () => {
+    const server = await startServerProcess(['--data-dir', tempDir()]);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
