@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig } from './config.js';
+import { ConfigError, loadConfig, redactConfig, SETTINGS } from './config.js';
 
 function dirWithYaml(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'agora-config-'));
@@ -97,5 +97,15 @@ describe('loadConfig', () => {
     expect(shown).not.toContain('s3cret');
     expect(shown).not.toContain('hunter2');
     expect(shown).toContain('postgres://agora:***@db:5432/agora');
+  });
+});
+
+describe('documentation', () => {
+  it('lists every environment variable in the README configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = SETTINGS.filter(
+      (s) => !s.key.startsWith('prefixes.') && !readme.includes(`\`${s.env}\``),
+    );
+    expect(missing.map((s) => s.env)).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', registry);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     duration.observe(
       {
         method: request.method,
@@ -35,6 +35,7 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   app.get(

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench`: starts the bare-Fastify ceiling and Agora on the embedded defaults (each its
+ * own process), runs every scenario with autocannon, prints req/s, p50, p99 and the ratio to the
+ * ceiling measured in the same run, and writes bench/results/latest.json.
+ *
+ * BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 32),
+ * BENCH_ONLY (substring filter on scenario names).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { scenarios } from './scenarios/index.js';
+import type { HttpScenario } from './scenarios/types.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const only = process.env.BENCH_ONLY;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready within 60 s`);
+}
+
+async function startCeiling(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ceiling.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  return { url, child };
+}
+
+async function startAgora(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'dist/main.js'),
+      'serve',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AGORA_CONFIG: '' } },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/readyz`, child);
+  return { url, child };
+}
+
+interface Row {
+  name: string;
+  rps?: number;
+  p50?: number;
+  p99?: number;
+  errors?: number;
+  ratio?: number;
+  extra?: Record<string, number | string>;
+}
+
+async function load(base: string, s: HttpScenario): Promise<Row> {
+  if (s.setup) await s.setup(base);
+  const opts = {
+    url: `${base}${s.path}`,
+    method: s.method ?? 'GET',
+    headers: s.headers ?? {},
+    body: s.body,
+    connections: s.connections ?? connections,
+  };
+  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, pools, caches
+  const result = await autocannon({ ...opts, duration });
+  const expected = s.expect ?? 200;
+  const wrong = expected >= 200 && expected < 300 ? result.non2xx : result['2xx'];
+  return {
+    name: s.name,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + wrong,
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
+  const ceiling = await startCeiling();
+  const agora = await startAgora(dataDir);
+  const rows: Row[] = [];
+  try {
+    for (const s of scenarios) {
+      if (only && !s.name.includes(only) && !s.name.startsWith('ceiling')) continue;
+      process.stderr.write(`… ${s.name}\n`);
+      if (s.kind === 'custom') {
+        rows.push({ name: s.name, extra: await s.run(agora.url) });
+      } else {
+        rows.push(await load(s.target === 'ceiling' ? ceiling.url : agora.url, s));
+      }
+    }
+  } finally {
+    ceiling.child.kill('SIGTERM');
+    agora.child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const top = rows.find((r) => r.name.startsWith('ceiling'))?.rps;
+  for (const r of rows)
+    if (r.rps !== undefined && top) r.ratio = Math.round((r.rps / top) * 1000) / 1000;
+
+  const pad = (v: unknown, n: number): string => String(v ?? '').padStart(n);
+  process.stdout.write(
+    `\nAgora bench — ${duration}s per scenario, ${connections} connections, ${os.cpus().length} cores, Node ${process.version}\n\n`,
+  );
+  process.stdout.write(
+    `${'scenario'.padEnd(52)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('× ceiling', 11)}\n`,
+  );
+  for (const r of rows) {
+    if (r.extra) {
+      process.stdout.write(
+        `${r.name.padEnd(52)}  ${Object.entries(r.extra)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('  ')}\n`,
+      );
+    } else {
+      process.stdout.write(
+        `${r.name.padEnd(52)}${pad(r.rps, 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.ratio?.toFixed(3), 11)}\n`,
+      );
+    }
+  }
+  const out = path.join(root, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    duration_s: duration,
+    connections,
+    results: rows,
+  };
+  writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwritten to bench/results/latest.json\n`);
+}
+
+await main();

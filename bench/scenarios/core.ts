@@ -1,0 +1,69 @@
+/** The core's own scenarios: the ceiling, the cheapest Agora routes, and realtime fan-out. */
+import WebSocket from 'ws';
+import type { Scenario } from './types.js';
+
+const SUBSCRIBERS = Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 2000);
+
+/** N WebSocket subscribers on one topic; one event published through the admin API; time to reach all. */
+async function fanOut(baseUrl: string): Promise<Record<string, number | string>> {
+  const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws?topics=bench.fanout`;
+  const sockets: WebSocket[] = [];
+  const arrivals: number[] = [];
+  let resolveAll: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (resolveAll = resolve));
+  // Open in batches so the server's accept queue is not the thing being measured.
+  for (let i = 0; i < SUBSCRIBERS; i += 200) {
+    const batch = Array.from({ length: Math.min(200, SUBSCRIBERS - i) }, () => {
+      const ws = new WebSocket(wsUrl);
+      sockets.push(ws);
+      return new Promise<void>((resolve, reject) => {
+        ws.on('message', (raw: Buffer) => {
+          const text = raw.toString();
+          if (text.includes('"op":"subscribed"')) resolve();
+          else if (text.includes('"op":"event"')) {
+            arrivals.push(performance.now());
+            if (arrivals.length === SUBSCRIBERS) resolveAll();
+          }
+        });
+        ws.on('error', reject);
+      });
+    });
+    await Promise.all(batch);
+  }
+  const sentAt = performance.now();
+  const res = await fetch(`${baseUrl}/admin/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      topic: 'bench.fanout',
+      type: 'price-changed',
+      data: { id: 3, old_price: 10, new_price: 12 },
+    }),
+  });
+  if (!res.ok) throw new Error(`publish failed: HTTP ${res.status}`);
+  await all;
+  const delays = arrivals.map((t) => t - sentAt).sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))] ?? NaN;
+  for (const ws of sockets) ws.terminate();
+  return {
+    subscribers: SUBSCRIBERS,
+    p50_ms: Math.round(pct(50) * 10) / 10,
+    p99_ms: Math.round(pct(99) * 10) / 10,
+    max_ms: Math.round((delays[delays.length - 1] ?? NaN) * 10) / 10,
+  };
+}
+
+export const coreScenarios: Scenario[] = [
+  { kind: 'http', name: 'ceiling: bare Fastify GET /', target: 'ceiling', path: '/' },
+  { kind: 'http', name: 'core: GET /healthz', target: 'agora', path: '/healthz' },
+  { kind: 'http', name: 'core: GET /api/info', target: 'agora', path: '/api/info' },
+  {
+    kind: 'http',
+    name: 'core: unknown route (JSON 404)',
+    target: 'agora',
+    path: '/nope',
+    expect: 404,
+  },
+  { kind: 'custom', name: `core: WebSocket fan-out to ${SUBSCRIBERS} subscribers`, run: fanOut },
+];

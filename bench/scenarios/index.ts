@@ -1,0 +1,5 @@
+import { coreScenarios } from './core.js';
+import type { Scenario } from './types.js';
+
+/** Every scenario `npm run bench` runs, in order; the first is the ceiling. */
+export const scenarios: Scenario[] = [...coreScenarios];

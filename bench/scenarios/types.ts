@@ -1,0 +1,26 @@
+/** What a benchmark scenario is. Each module adds its scenarios in `bench/scenarios/<module>.ts`. */
+
+export interface HttpScenario {
+  kind: 'http';
+  name: string;
+  /** Which server: the bare Fastify ceiling or Agora. */
+  target: 'ceiling' | 'agora';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  /** Expected status; anything else counts as an error. */
+  expect?: number;
+  /** Runs once against the started server before the load (seeding). */
+  setup?: (baseUrl: string) => Promise<void>;
+}
+
+export interface CustomScenario {
+  kind: 'custom';
+  name: string;
+  /** Measures something that is not request/response (fan-out, …) and returns its figures. */
+  run: (baseUrl: string) => Promise<Record<string, number | string>>;
+}
+
+export type Scenario = HttpScenario | CustomScenario;
