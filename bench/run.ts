@@ -53,7 +53,7 @@ async function startCeiling(): Promise<{ url: string; child: ChildProcess }> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
   });
   return { url, child };
 }
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   for (const r of rows)
     if (r.rps !== undefined && top) r.ratio = Math.round((r.rps / top) * 1000) / 1000;
 
-  const pad = (v: unknown, n: number): string => String(v ?? '').padStart(n);
+  const pad = (v: string | number | undefined, n: number): string => String(v ?? '').padStart(n);
   process.stdout.write(
     `\nAgora bench — ${duration}s per scenario, ${connections} connections, ${os.cpus().length} cores, Node ${process.version}\n\n`,
   );
