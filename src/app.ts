@@ -121,7 +121,7 @@ export async function buildApp(
     for (const mod of modules) {
       const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
       if (mod.envelope) app.useErrorEnvelope(prefix, mod.envelope);
-      await app.register(mod.plugin, { prefix });
+      await app.register(mod.plugin, { mount: prefix });
       info.modules.push({
         name: mod.name,
         title: mod.title,

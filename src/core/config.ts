@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { MarketConfig } from '../modules/market/market.config.js';
 import { MODULE_NAMES } from '../modules/names.js';
 
 const Prefix = Type.String({ pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$' });
@@ -56,6 +57,7 @@ export const ConfigSchema = Type.Object(
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    market: MarketConfig,
     realtime: Type.Object(
       {
         history: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
@@ -171,7 +173,18 @@ export const SETTINGS: readonly Setting[] = [
     env: 'AGORA_REALTIME_MAX_TOPICS',
     description: 'topics one connection may subscribe to',
   },
-  ...(MODULE_NAMES as readonly string[]).map((name) => ({
+  {
+    key: 'market.product_prefix',
+    env: 'AGORA_MARKET_PRODUCT_PREFIX',
+    description: 'mount of the product CRUD routes',
+  },
+  { key: 'market.seed', env: 'AGORA_MARKET_SEED', description: 'seed the ten starter products on the first start' },
+  {
+    key: 'market.idempotency_ttl_hours',
+    env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
+    description: 'how long an Idempotency-Key of a purchase is remembered',
+  },
+  ...MODULE_NAMES.map((name) => ({
     key: `prefixes.${name}`,
     env: `AGORA_${name.toUpperCase()}_PREFIX`,
     description: `mount prefix of the ${name} module`,
@@ -360,9 +373,8 @@ function lookup(obj: unknown, key: string): unknown {
 
 /** Modules that `config.modules` switches on, in the canonical order. */
 export function enabledModules(config: Config): ModuleName[] {
-  return config.modules.includes('all')
-    ? [...MODULE_NAMES]
-    : MODULE_NAMES.filter((name) => config.modules.includes(name));
+  const wanted: readonly string[] = config.modules;
+  return wanted.includes('all') ? [...MODULE_NAMES] : MODULE_NAMES.filter((name) => wanted.includes(name));
 }
 
 /** The configured mount prefix of a module, with its default. */

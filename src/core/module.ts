@@ -9,7 +9,11 @@ import type { Config } from './config.js';
 import type { ErrorEnvelope } from './errors.js';
 
 export interface ModuleOptions {
-  prefix: string;
+  /**
+   * Where the module is mounted (its configured prefix). The plugin itself is registered at the
+   * root, so a module may serve routes under more than one prefix (market: `/market`, `/product`).
+   */
+  mount: string;
 }
 
 export interface AgoraModule {

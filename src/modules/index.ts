@@ -3,5 +3,6 @@
  * is the only place that knows them all.
  */
 import type { AgoraModule } from '../core/module.js';
+import { marketModule } from './market/index.js';
 
-export const MODULES: readonly AgoraModule[] = [];
+export const MODULES: readonly AgoraModule[] = [marketModule];

@@ -3,6 +3,8 @@
  * (`src/modules/<name>/<name>.tables.ts`), added here as modules arrive.
  */
 
+import type { MarketTables } from '../../modules/market/market.tables.js';
+
 export interface AgoraMetaTable {
   key: string;
   value: string;
@@ -13,4 +15,4 @@ export interface CoreTables {
   agora_meta: AgoraMetaTable;
 }
 
-export type Database = CoreTables;
+export type Database = CoreTables & MarketTables;

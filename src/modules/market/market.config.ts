@@ -1,0 +1,15 @@
+import { Type, type Static } from 'typebox';
+
+/** The market's settings (`market:` in agora.yaml). */
+export const MarketConfig = Type.Object(
+  {
+    /** Where the product CRUD routes live; the module's own prefix holds query/buy/replenish. */
+    product_prefix: Type.String({ pattern: '^/[A-Za-z0-9._~/-]*$', default: '/product' }),
+    /** Add the ten seed products on the first start of an empty market. */
+    seed: Type.Boolean({ default: true }),
+    /** How long an Idempotency-Key is remembered. */
+    idempotency_ttl_hours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type MarketConfig = Static<typeof MarketConfig>;

@@ -1,0 +1,272 @@
+/**
+ * The market's HTTP surface: `/market/query|buy|replenish/:id` and `/product/` CRUD, with the
+ * original contract's envelopes and messages. Handlers validate, call the service, shape HTTP.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.js';
+import { WEB_ROOT } from '../../core/web.js';
+import {
+  BuyBody,
+  BuyResult,
+  Envelope,
+  IdParams,
+  MarketError,
+  Product,
+  ProductBody,
+  ProductStock,
+  ReplenishBody,
+  ReplenishResult,
+} from './market.schemas.js';
+import type { MarketService } from './market.service.js';
+import {
+  checkBuy,
+  checkIdempotencyKey,
+  checkProduct,
+  checkReplenish,
+  NOT_JSON,
+  parseId,
+  showId,
+} from './market.validation.js';
+
+export interface MarketRouteOptions {
+  service: MarketService;
+}
+
+const badRequest = (message: string): AppError => new AppError('MARKET_BAD_REQUEST', 400, message);
+
+/** `{data, exe_id}`: every success of the original contract. */
+const ok = <T>(request: FastifyRequest, data: T): { data: T; exe_id: string } => ({ data, exe_id: request.id });
+
+const errors = { 400: MarketError, 404: MarketError };
+
+/**
+ * Bodies are JSON whatever the Content-Type says (the original client does not always set it);
+ * a body that is not JSON becomes `NOT_JSON`, which validation turns into the contract's 400.
+ */
+export function acceptAnyJson(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body: string, done) => {
+    if (body.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(null, NOT_JSON);
+    }
+  });
+}
+
+/** `/market/query|buy|replenish/:id`, the product list with stock, and the web page. */
+export async function marketRoutes(app: FastifyInstance, { service }: MarketRouteOptions): Promise<void> {
+  acceptAnyJson(app);
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const notFound = (raw: string): AppError => new AppError('PRODUCT_NOT_FOUND', 404, `not found product with id=${showId(raw)}`);
+
+  routes.get(
+    '/query/:id',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'A product with its stock',
+        params: IdParams,
+        response: { 200: Envelope(ProductStock), ...errors },
+      },
+    },
+    async (request) => {
+      const id = parseId(request.params.id);
+      const stock = id === null ? undefined : await service.getStock(id);
+      if (!stock) throw notFound(request.params.id);
+      return ok(request, stock);
+    },
+  );
+
+  routes.post(
+    '/buy/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['market'],
+        summary: 'Buy: never sells more than the stock',
+        description:
+          'Not enough stock is still a 200, with status `Failure (insufficent quantity)` and cost 0. ' +
+          'With an `Idempotency-Key` header, a retry replays the first answer (`Idempotent-Replayed: true`) ' +
+          'without buying twice; the same key with another body is a 422, and while the first is in progress a 409.',
+        params: IdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+        body: BuyBody,
+        response: { 200: Envelope(BuyResult), 409: MarketError, 422: MarketError, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const input = checkBuy(request.body);
+      if (!input.ok) throw badRequest(input.message);
+      const key = checkIdempotencyKey(request.headers['idempotency-key']);
+      if (!key.ok) throw badRequest(key.message);
+      const id = parseId(request.params.id);
+      if (id === null) throw notFound(request.params.id);
+      const outcome = await service.buy({
+        productId: id,
+        amount: input.value.amount,
+        creditCard: input.value.creditCard,
+        requestId: request.id,
+        ...(key.value === undefined ? {} : { idempotencyKey: key.value }),
+      });
+      switch (outcome.kind) {
+        case 'not-found':
+          throw notFound(request.params.id);
+        case 'key-mismatch':
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 422, 'this Idempotency-Key was used with a different request');
+        case 'key-in-progress':
+          throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 409, 'a request with this Idempotency-Key is in progress', undefined, {
+            'retry-after': '1',
+          });
+        case 'replayed':
+          void reply.header('idempotent-replayed', 'true');
+          return ok(request, outcome.result);
+        case 'done':
+          return ok(request, outcome.result);
+      }
+    },
+  );
+
+  routes.put(
+    '/replenish/:id',
+    {
+      preHandler: app.requireAdmin,
+      attachValidation: true,
+      schema: {
+        tags: ['market'],
+        summary: 'Add stock (admin)',
+        security: [{ adminToken: [] }],
+        params: IdParams,
+        body: ReplenishBody,
+        response: { 200: Envelope(ReplenishResult), 401: MarketError, 403: MarketError, ...errors },
+      },
+    },
+    async (request) => {
+      const amount = checkReplenish(request.body);
+      if (!amount.ok) throw badRequest(amount.message);
+      const id = parseId(request.params.id);
+      if (id === null) throw notFound(request.params.id);
+      const outcome = await service.replenish(id, amount.value);
+      if (outcome.kind === 'not-found') throw notFound(request.params.id);
+      if (outcome.kind === 'too-much') throw badRequest('stock cannot exceed 1000000000');
+      return ok(request, outcome.result);
+    },
+  );
+
+  routes.get(
+    '/products',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Every product with its stock, ordered by id (the web page reads this)',
+        response: { 200: Envelope(Type.Array(ProductStock)) },
+      },
+    },
+    async (request) => ok(request, await service.listStock()),
+  );
+
+  if (existsSync(path.join(WEB_ROOT, 'pages/market/index.html'))) {
+    routes.get('/', { schema: { hide: true } }, (_request, reply) =>
+      reply.header('cache-control', 'no-cache').sendFile('pages/market/index.html', WEB_ROOT),
+    );
+  }
+}
+
+/** `/product/` CRUD; creating, changing and deleting products is for administrators. */
+export async function productRoutes(app: FastifyInstance, { service }: MarketRouteOptions): Promise<void> {
+  acceptAnyJson(app);
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const notFound = (raw: string): AppError => new AppError('PRODUCT_NOT_FOUND', 404, `product not found with id=${showId(raw)}`);
+  const admin = { preHandler: app.requireAdmin };
+  const adminErrors = { 401: MarketError, 403: MarketError };
+  const security = [{ adminToken: [] }];
+
+  routes.get(
+    '/',
+    { schema: { tags: ['product'], summary: 'Every product, ordered by id', response: { 200: Envelope(Type.Array(Product)) } } },
+    async (request) => ok(request, await service.listProducts()),
+  );
+
+  routes.get(
+    '/:id',
+    { schema: { tags: ['product'], summary: 'One product', params: IdParams, response: { 200: Envelope(Product), ...errors } } },
+    async (request) => {
+      const id = parseId(request.params.id);
+      const product = id === null ? undefined : await service.getProduct(id);
+      if (!product) throw notFound(request.params.id);
+      return ok(request, product);
+    },
+  );
+
+  routes.post(
+    '/',
+    {
+      ...admin,
+      attachValidation: true,
+      schema: {
+        tags: ['product'],
+        summary: 'Release a product (stock starts at 0); announced on products.new',
+        security,
+        body: ProductBody,
+        response: { 200: Envelope(Product), ...adminErrors, ...errors },
+      },
+    },
+    async (request) => {
+      const input = checkProduct(request.body);
+      if (!input.ok) throw badRequest(input.message);
+      return ok(request, await service.createProduct(input.value));
+    },
+  );
+
+  routes.put(
+    '/:id',
+    {
+      ...admin,
+      attachValidation: true,
+      schema: {
+        tags: ['product'],
+        summary: 'Change description and price; a price change is announced on product.<id>',
+        security,
+        params: IdParams,
+        body: ProductBody,
+        response: { 200: Envelope(Product), ...adminErrors, ...errors },
+      },
+    },
+    async (request) => {
+      const input = checkProduct(request.body);
+      if (!input.ok) throw badRequest(input.message);
+      const id = parseId(request.params.id);
+      const product = id === null ? undefined : await service.updateProduct(id, input.value);
+      if (!product) throw notFound(request.params.id);
+      return ok(request, product);
+    },
+  );
+
+  routes.delete(
+    '/:id',
+    {
+      ...admin,
+      schema: {
+        tags: ['product'],
+        summary: 'Delete a product (its orders stay in the ledger)',
+        security,
+        params: IdParams,
+        response: { 200: Envelope(Product), ...adminErrors, ...errors },
+      },
+    },
+    async (request) => {
+      const id = parseId(request.params.id);
+      const product = id === null ? undefined : await service.deleteProduct(id);
+      if (!product) throw notFound(request.params.id);
+      return ok(request, product);
+    },
+  );
+}

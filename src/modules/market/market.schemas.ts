@@ -1,0 +1,99 @@
+/**
+ * The market's wire shapes, declared once. The original client's contract: every success is
+ * `{data, exe_id}`, every error `{error, exe_id}`.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+export const MAX_PRICE = 100_000_000;
+export const MAX_AMOUNT = 1_000_000;
+export const MAX_STOCK = 1_000_000_000;
+export const MAX_DESCRIPTION = 200;
+
+export const Product = Type.Object({
+  id: Type.Integer(),
+  description: Type.String(),
+  price: Type.Integer(),
+});
+export type Product = Static<typeof Product>;
+
+export const ProductStock = Type.Object({
+  id: Type.Integer(),
+  description: Type.String(),
+  price: Type.Integer(),
+  quantity: Type.Integer(),
+});
+export type ProductStock = Static<typeof ProductStock>;
+
+export const BUY_SUCCESS = 'Success';
+/** Misspelt on purpose: the original clients compare this exact string. */
+export const BUY_FAILURE = 'Failure (insufficent quantity)';
+
+export const BuyResult = Type.Object({
+  cost: Type.Integer(),
+  status: Type.Union([Type.Literal(BUY_SUCCESS), Type.Literal(BUY_FAILURE)]),
+});
+export type BuyResult = Static<typeof BuyResult>;
+
+export const ReplenishResult = Type.Object({ quantity: Type.Integer(), status: Type.Literal('Success') });
+export type ReplenishResult = Static<typeof ReplenishResult>;
+
+// Request bodies, for the documentation. The routes validate them by hand, because the original
+// clients expect particular messages in a particular order (see market.validation.ts).
+export const BuyBody = Type.Object({
+  amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }),
+  credit_card: Type.String({ pattern: '^[0-9]{16}$', description: '16 ASCII digits; only the last 4 are stored' }),
+});
+export const ReplenishBody = Type.Object({ amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }) });
+export const ProductBody = Type.Object({
+  description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION }),
+  price: Type.Integer({ minimum: 0, maximum: MAX_PRICE }),
+});
+export type ProductInput = Static<typeof ProductBody>;
+
+export const IdParams = Type.Object({ id: Type.String({ description: 'product id (a positive integer)' }) });
+
+export const MarketError = Type.Object({ error: Type.String(), exe_id: Type.String() });
+
+export function Envelope<T extends TSchema>(data: T) {
+  return Type.Object({ data, exe_id: Type.String() });
+}
+
+/** Price-change and release notifications, as published on `product.<id>` and `products.new`. */
+export interface PriceChanged {
+  type: 'price-changed';
+  id: number;
+  description: string;
+  old_price: number;
+  new_price: number;
+  at: string;
+}
+export interface DescriptionChanged {
+  type: 'description-changed';
+  id: number;
+  old_description: string;
+  description: string;
+  at: string;
+}
+export interface StockChanged {
+  type: 'stock-changed';
+  id: number;
+  quantity: number;
+  at: string;
+}
+export interface ProductDeleted {
+  type: 'product-deleted';
+  id: number;
+  description: string;
+  at: string;
+}
+export interface ProductReleased {
+  type: 'product-released';
+  id: number;
+  description: string;
+  price: number;
+  at: string;
+}
+export type MarketEvent = PriceChanged | DescriptionChanged | StockChanged | ProductDeleted | ProductReleased;
+
+export const productTopic = (id: number): string => `product.${id}`;
+export const NEW_PRODUCTS_TOPIC = 'products.new';

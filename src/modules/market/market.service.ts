@@ -1,0 +1,293 @@
+/**
+ * The market's business rules: products, purchases that never oversell, replenishment, seeding,
+ * and the notifications that follow each committed change. No HTTP here.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Bus } from '../../core/bus/index.js';
+import type { Database } from '../../core/db/index.js';
+import * as repo from './market.repository.js';
+import {
+  BUY_FAILURE,
+  BUY_SUCCESS,
+  MAX_STOCK,
+  NEW_PRODUCTS_TOPIC,
+  productTopic,
+  type BuyResult,
+  type MarketEvent,
+  type Product,
+  type ProductInput,
+  type ProductStock,
+  type ReplenishResult,
+} from './market.schemas.js';
+import { SEED_PRODUCTS, type SetupOptions, type SetupReport } from './market.seed.js';
+
+export interface MarketServiceDeps {
+  db: Kysely<Database>;
+  bus: Bus;
+  logger: FastifyBaseLogger;
+  clock?: () => Date;
+  /** 0 ≤ random() < 1, for seed stock. */
+  random?: () => number;
+  idempotencyTtlMs?: number;
+  /** A pending Idempotency-Key whose holder is silent this long is taken over. */
+  staleKeyMs?: number;
+}
+
+export type BuyOutcome =
+  | { kind: 'done'; result: BuyResult }
+  | { kind: 'replayed'; result: BuyResult }
+  | { kind: 'not-found' }
+  | { kind: 'key-mismatch' }
+  | { kind: 'key-in-progress' };
+
+export interface BuyRequest {
+  productId: number;
+  amount: number;
+  creditCard: string;
+  requestId: string;
+  idempotencyKey?: string;
+}
+
+export type ReplenishOutcome = { kind: 'done'; result: ReplenishResult } | { kind: 'not-found' } | { kind: 'too-much' };
+
+const toProduct = (row: repo.ProductRow): Product => ({ id: row.id, description: row.description, price: row.price });
+const toStock = (row: repo.ProductRow): ProductStock => ({ ...toProduct(row), quantity: row.quantity });
+
+export type MarketService = ReturnType<typeof createMarketService>;
+
+export function createMarketService(deps: MarketServiceDeps) {
+  const { db, bus, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const ttlMs = deps.idempotencyTtlMs ?? 24 * 3600_000;
+  const staleMs = deps.staleKeyMs ?? 60_000;
+  const now = (): string => clock().toISOString();
+
+  /** Publishes after commit; a bus failure is logged, never undoes or fails the committed change. */
+  async function publish(topic: string, event: MarketEvent): Promise<void> {
+    try {
+      await bus.publish(topic, event.type, event);
+    } catch (err) {
+      logger.error({ err, topic, event: event.type }, 'market: could not publish an event');
+    }
+  }
+
+  type KeyClaim = { kind: 'claimed' } | { kind: 'replay'; result: BuyResult } | { kind: 'mismatch' } | { kind: 'in-progress' };
+
+  /** Stripe's model: the first request with a key owns it; the others replay, or are refused. */
+  async function claimKey(key: string, hash: string): Promise<KeyClaim> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await repo.insertPendingKey(db, key, hash, now())) return { kind: 'claimed' };
+      const row = await repo.findKey(db, key);
+      if (!row) continue; // deleted meanwhile: try again
+      if (Date.parse(row.created_at) < clock().getTime() - ttlMs) {
+        await repo.deleteKey(db, key);
+        continue;
+      }
+      if (row.request_hash !== hash) return { kind: 'mismatch' };
+      if (row.state === 'done' && row.response !== null) return { kind: 'replay', result: JSON.parse(row.response) as BuyResult };
+      if (Date.parse(row.locked_at) < clock().getTime() - staleMs && (await repo.takeOverStaleKey(db, key, row.locked_at, now()))) {
+        return { kind: 'claimed' };
+      }
+      return { kind: 'in-progress' };
+    }
+    return { kind: 'in-progress' };
+  }
+
+  return {
+    async getStock(id: number): Promise<ProductStock | undefined> {
+      const row = await repo.findProduct(db, id);
+      return row && toStock(row);
+    },
+
+    async listStock(): Promise<ProductStock[]> {
+      return (await repo.listProducts(db)).map(toStock);
+    },
+
+    async listProducts(): Promise<Product[]> {
+      return (await repo.listProducts(db)).map(toProduct);
+    },
+
+    async getProduct(id: number): Promise<Product | undefined> {
+      const row = await repo.findProduct(db, id);
+      return row && toProduct(row);
+    },
+
+    /** Creates a product with no stock and announces it on `products.new`. */
+    async createProduct(input: ProductInput): Promise<Product> {
+      const at = now();
+      const id = await repo.insertProduct(db, { ...input, quantity: 0, now: at });
+      const product = { id, description: input.description, price: input.price };
+      await publish(NEW_PRODUCTS_TOPIC, { type: 'product-released', ...product, at });
+      return product;
+    },
+
+    /** Replaces description and price; subscribers of `product.<id>` hear what changed. */
+    async updateProduct(id: number, input: ProductInput): Promise<Product | undefined> {
+      const at = now();
+      const before = await db.transaction().execute(async (tx) => {
+        const row = await repo.findProductForUpdate(tx, id);
+        if (row) await repo.updateProduct(tx, id, { ...input, now: at });
+        return row;
+      });
+      if (!before) return undefined;
+      if (before.price !== input.price) {
+        await publish(productTopic(id), {
+          type: 'price-changed',
+          id,
+          description: input.description,
+          old_price: before.price,
+          new_price: input.price,
+          at,
+        });
+      }
+      if (before.description !== input.description) {
+        await publish(productTopic(id), {
+          type: 'description-changed',
+          id,
+          old_description: before.description,
+          description: input.description,
+          at,
+        });
+      }
+      return { id, ...input };
+    },
+
+    async deleteProduct(id: number): Promise<Product | undefined> {
+      const row = await db.transaction().execute(async (tx) => {
+        const found = await repo.findProductForUpdate(tx, id);
+        if (found) await repo.deleteProduct(tx, id);
+        return found;
+      });
+      if (!row) return undefined;
+      await publish(productTopic(id), { type: 'product-deleted', id, description: row.description, at: now() });
+      return toProduct(row);
+    },
+
+    /**
+     * Buys `amount` of a product: one transaction holds the conditional stock decrement, the
+     * order row (card reduced to its last 4 digits) and, with an Idempotency-Key, its answer.
+     * Never sells stock that is not there, whatever the number of processes.
+     */
+    async buy(request: BuyRequest): Promise<BuyOutcome> {
+      const last4 = request.creditCard.slice(-4);
+      const key = request.idempotencyKey;
+      if (key !== undefined) {
+        // The full card number is never stored, not even hashed; the last 4 digits stand for it.
+        const hash = createHash('sha256')
+          .update(JSON.stringify([request.productId, request.amount, last4]))
+          .digest('hex');
+        const claim = await claimKey(key, hash);
+        if (claim.kind === 'replay') return { kind: 'replayed', result: claim.result };
+        if (claim.kind === 'mismatch') return { kind: 'key-mismatch' };
+        if (claim.kind === 'in-progress') return { kind: 'key-in-progress' };
+      }
+      const at = now();
+      let outcome: { result: BuyResult; quantity: number } | undefined;
+      try {
+        outcome = await db.transaction().execute(async (tx) => {
+          const taken = await repo.takeStock(tx, request.productId, request.amount, at);
+          // Read after the update: on PostgreSQL/MySQL the row is locked by now, so the price
+          // and quantity are the ones this purchase was made at.
+          const row = await repo.findProduct(tx, request.productId);
+          if (!row) return undefined;
+          const result: BuyResult = taken
+            ? { cost: request.amount * row.price, status: BUY_SUCCESS }
+            : { cost: 0, status: BUY_FAILURE };
+          await repo.insertOrder(tx, {
+            product_id: row.id,
+            amount: request.amount,
+            unit_price: row.price,
+            cost: result.cost,
+            status: taken ? 'Success' : 'Failure',
+            card_last4: last4,
+            request_id: request.requestId,
+            created_at: at,
+          });
+          if (key !== undefined) await repo.completeKey(tx, key, JSON.stringify(result));
+          return { result, quantity: row.quantity };
+        });
+      } catch (err) {
+        if (key !== undefined) await repo.deleteKey(db, key, true).catch(() => undefined);
+        throw err;
+      }
+      if (!outcome) {
+        if (key !== undefined) await repo.deleteKey(db, key, true);
+        return { kind: 'not-found' };
+      }
+      if (outcome.result.status === BUY_SUCCESS) {
+        await publish(productTopic(request.productId), {
+          type: 'stock-changed',
+          id: request.productId,
+          quantity: outcome.quantity,
+          at,
+        });
+      }
+      return { kind: 'done', result: outcome.result };
+    },
+
+    /** Adds stock (bounded by MAX_STOCK). */
+    async replenish(productId: number, amount: number): Promise<ReplenishOutcome> {
+      const at = now();
+      const outcome = await db.transaction().execute(async (tx) => {
+        const added = await repo.addStock(tx, productId, amount, MAX_STOCK, at);
+        const row = await repo.findProduct(tx, productId);
+        return { added, row };
+      });
+      if (!outcome.row) return { kind: 'not-found' };
+      if (!outcome.added) return { kind: 'too-much' };
+      await publish(productTopic(productId), { type: 'stock-changed', id: productId, quantity: outcome.row.quantity, at });
+      return { kind: 'done', result: { quantity: outcome.row.quantity, status: 'Success' } };
+    },
+
+    /**
+     * The original `setup.py [reset] [amount]`: `reset` wipes the products and re-inserts the
+     * seeds with ids 1–10; otherwise only missing seeds (by description) are added. `amount`
+     * sets every seed product's stock; without it, inserted products get a random 0–10.
+     */
+    async setup(options: SetupOptions): Promise<SetupReport> {
+      const at = now();
+      const stock = (): number => (options.amount ? options.amount : Math.floor(random() * 11));
+      const report: SetupReport = { inserted: [], restocked: [] };
+      await db.transaction().execute(async (tx) => {
+        if (options.reset) {
+          await repo.deleteAllProducts(tx);
+          for (const [i, seed] of SEED_PRODUCTS.entries()) {
+            await repo.insertProduct(tx, { id: i + 1, ...seed, quantity: stock(), now: at });
+            report.inserted.push(seed.description);
+          }
+          await repo.syncIdSequence(tx);
+          return;
+        }
+        const existing = await repo.listProducts(tx);
+        for (const seed of SEED_PRODUCTS) {
+          const found = existing.find((p) => p.description === seed.description);
+          if (!found) {
+            await repo.insertProduct(tx, { ...seed, quantity: stock(), now: at });
+            report.inserted.push(seed.description);
+          } else if (options.amount) {
+            await repo.setStock(tx, found.id, options.amount, at);
+            report.restocked.push(seed.description);
+          }
+        }
+      });
+      return report;
+    },
+
+    /** Seeds an empty market (first start). */
+    async seedIfEmpty(): Promise<boolean> {
+      const any = await db.selectFrom('market_products').select('id').limit(1).executeTakeFirst();
+      const ordered = await db.selectFrom('market_orders').select('id').limit(1).executeTakeFirst();
+      if (any || ordered) return false;
+      await this.setup({ reset: false });
+      return true;
+    },
+
+    /** Forgets Idempotency-Keys older than the TTL. */
+    async purgeExpiredKeys(): Promise<number> {
+      return repo.deleteKeysCreatedBefore(db, new Date(clock().getTime() - ttlMs).toISOString());
+    },
+  };
+}
