@@ -5,11 +5,13 @@ import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** Every `web/<page>/index.html` is a page, plus the landing page `web/index.html`. */
+/** The landing page `web/index.html` and every module page `web/pages/<module>/index.html`. */
 function pages(): Record<string, string> {
   const input: Record<string, string> = { index: path.join(root, 'index.html') };
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    const html = path.join(root, entry.name, 'index.html');
+  const dir = path.join(root, 'pages');
+  if (!existsSync(dir)) return input;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const html = path.join(dir, entry.name, 'index.html');
     if (entry.isDirectory() && existsSync(html)) input[entry.name] = html;
   }
   return input;
