@@ -178,7 +178,11 @@ export const SETTINGS: readonly Setting[] = [
     env: 'AGORA_MARKET_PRODUCT_PREFIX',
     description: 'mount of the product CRUD routes',
   },
-  { key: 'market.seed', env: 'AGORA_MARKET_SEED', description: 'seed the ten starter products on the first start' },
+  {
+    key: 'market.seed',
+    env: 'AGORA_MARKET_SEED',
+    description: 'seed the ten starter products on the first start',
+  },
   {
     key: 'market.idempotency_ttl_hours',
     env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
@@ -374,7 +378,9 @@ function lookup(obj: unknown, key: string): unknown {
 /** Modules that `config.modules` switches on, in the canonical order. */
 export function enabledModules(config: Config): ModuleName[] {
   const wanted: readonly string[] = config.modules;
-  return wanted.includes('all') ? [...MODULE_NAMES] : MODULE_NAMES.filter((name) => wanted.includes(name));
+  return wanted.includes('all')
+    ? [...MODULE_NAMES]
+    : MODULE_NAMES.filter((name) => wanted.includes(name));
 }
 
 /** The configured mount prefix of a module, with its default. */

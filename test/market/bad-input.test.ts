@@ -37,7 +37,12 @@ describe('hostile input', () => {
     ];
     for (const payload of bodies) {
       for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
-        const res = await t.app.inject({ method: 'POST', url: `/market/buy/${p.id}`, headers: { 'content-type': type }, payload });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/market/buy/${p.id}`,
+          headers: { 'content-type': type },
+          payload,
+        });
         expect(res.statusCode, `${type} ${payload.slice(0, 60)}`).toBe(400);
         expect(res.headers['content-type']).toMatch(/^application\/json/);
         expect(typeof res.json<{ error: string }>().error).toBe('string');
@@ -47,8 +52,17 @@ describe('hostile input', () => {
   });
 
   it('answers bad product bodies and bad ids with 400/404 JSON', async () => {
-    for (const payload of [JSON.stringify({ description: huge, price: 1 }), JSON.stringify({ description: 'x', price: 1e20 }), 'description=x&price=1']) {
-      const res = await t.app.inject({ method: 'POST', url: '/product/', headers: { 'content-type': 'application/json' }, payload });
+    for (const payload of [
+      JSON.stringify({ description: huge, price: 1 }),
+      JSON.stringify({ description: 'x', price: 1e20 }),
+      'description=x&price=1',
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/product/',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
       expect(res.statusCode, payload.slice(0, 40)).toBe(400);
     }
     for (const id of ['-1', '0', '1.5', '99999999999999999999', '%00', 'DROP TABLE', '1e3']) {

@@ -20,49 +20,61 @@ describe.each(dialects())('purchases under contention on %s', (dialect) => {
     expect(statuses.filter((s) => s === 'Success')).toHaveLength(50);
     expect(statuses.filter((s) => s === 'Failure (insufficent quantity)')).toHaveLength(150);
     expect(await stockOf(t.app, p.id)).toBe(0);
-    expect(await successfulOrderTotals(t.app.db, p.id)).toEqual({ orders: 50, amount: 50, cost: 50 * 13 });
+    expect(await successfulOrderTotals(t.app.db, p.id)).toEqual({
+      orders: 50,
+      amount: 50,
+      cost: 50 * 13,
+    });
   });
 });
 
 // Two real server processes on one shared database: no in-process lock can help here.
-describe.each(dialects().filter((d) => d !== 'sqlite'))('two server processes sharing one %s database', (dialect) => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let servers: ServerProcess[];
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-    const args = ['--db', database.url, '--data-dir', tempDir(), '--db-pool-max', '20'];
-    servers = [await startServerProcess(args)];
-    servers.push(await startServerProcess(args));
-  }, 60_000);
-  afterAll(async () => {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
-    await database.drop();
-  });
-
-  it('sell exactly the stock between them to 200 concurrent buyers', async () => {
-    const [a, b] = servers as [ServerProcess, ServerProcess];
-    const created = await fetch(`${a.url}/product/`, {
-      method: 'POST',
-      body: JSON.stringify({ description: 'contended', price: 21 }),
+describe.each(dialects().filter((d) => d !== 'sqlite'))(
+  'two server processes sharing one %s database',
+  (dialect) => {
+    let database: Awaited<ReturnType<typeof createTestDatabase>>;
+    let servers: ServerProcess[];
+    beforeAll(async () => {
+      database = await createTestDatabase(dialect);
+      const args = ['--db', database.url, '--data-dir', tempDir(), '--db-pool-max', '20'];
+      servers = [await startServerProcess(args)];
+      servers.push(await startServerProcess(args));
+    }, 60_000);
+    afterAll(async () => {
+      for (const s of servers) s.child.kill('SIGTERM');
+      await Promise.all(servers.map((s) => s.exited));
+      await database.drop();
     });
-    const { id } = ((await created.json()) as { data: { id: number } }).data;
-    await fetch(`${b.url}/market/replenish/${id}`, { method: 'PUT', body: JSON.stringify({ amount: 50 }) });
 
-    const answers = await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
-        const res = await fetch(`${(i % 2 === 0 ? a : b).url}/market/buy/${id}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ amount: 1, credit_card: CARD }),
-        });
-        return ((await res.json()) as { data: { status: string; cost: number } }).data;
-      }),
-    );
-    const sold = answers.filter((x) => x.status === 'Success');
-    expect(sold).toHaveLength(50);
-    expect(sold.reduce((sum, x) => sum + x.cost, 0)).toBe(50 * 21);
-    const stock = (await (await fetch(`${b.url}/market/query/${id}`)).json()) as { data: { quantity: number } };
-    expect(stock.data.quantity).toBe(0);
-  });
-});
+    it('sell exactly the stock between them to 200 concurrent buyers', async () => {
+      const [a, b] = servers as [ServerProcess, ServerProcess];
+      const created = await fetch(`${a.url}/product/`, {
+        method: 'POST',
+        body: JSON.stringify({ description: 'contended', price: 21 }),
+      });
+      const { id } = ((await created.json()) as { data: { id: number } }).data;
+      await fetch(`${b.url}/market/replenish/${id}`, {
+        method: 'PUT',
+        body: JSON.stringify({ amount: 50 }),
+      });
+
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const res = await fetch(`${(i % 2 === 0 ? a : b).url}/market/buy/${id}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ amount: 1, credit_card: CARD }),
+          });
+          return ((await res.json()) as { data: { status: string; cost: number } }).data;
+        }),
+      );
+      const sold = answers.filter((x) => x.status === 'Success');
+      expect(sold).toHaveLength(50);
+      expect(sold.reduce((sum, x) => sum + x.cost, 0)).toBe(50 * 21);
+      const stock = (await (await fetch(`${b.url}/market/query/${id}`)).json()) as {
+        data: { quantity: number };
+      };
+      expect(stock.data.quantity).toBe(0);
+    });
+  },
+);

@@ -10,8 +10,14 @@ afterAll(async () => {
   await t.close();
 });
 
-type Env<T> = { data: T; exe_id: string };
-type Err = { error: string; exe_id: string };
+interface Env<T> {
+  data: T;
+  exe_id: string;
+}
+interface Err {
+  error: string;
+  exe_id: string;
+}
 
 describe("the original client's run", () => {
   beforeEach(async () => {
@@ -21,7 +27,12 @@ describe("the original client's run", () => {
   it('setup reset 2; query 1; buy 2×2; buy 3×3; replenish 4 by 3; two buys of 2×6 at once', async () => {
     const q1 = await t.app.inject({ url: '/market/query/1' });
     expect(q1.statusCode).toBe(200);
-    expect(q1.json<Env<unknown>>().data).toEqual({ id: 1, description: 'apple', price: 10, quantity: 2 });
+    expect(q1.json<Env<unknown>>().data).toEqual({
+      id: 1,
+      description: 'apple',
+      price: 10,
+      quantity: 2,
+    });
 
     const b2 = await buy(t.app, 2, 2);
     expect(b2.json<Env<unknown>>().data).toEqual({ cost: 30, status: 'Success' });
@@ -29,10 +40,17 @@ describe("the original client's run", () => {
 
     const b3 = await buy(t.app, 3, 3);
     expect(b3.statusCode).toBe(200);
-    expect(b3.json<Env<unknown>>().data).toEqual({ cost: 0, status: 'Failure (insufficent quantity)' });
+    expect(b3.json<Env<unknown>>().data).toEqual({
+      cost: 0,
+      status: 'Failure (insufficent quantity)',
+    });
     expect(await stockOf(t.app, 3)).toBe(2);
 
-    const r4 = await t.app.inject({ method: 'PUT', url: '/market/replenish/4', payload: { amount: 3 } });
+    const r4 = await t.app.inject({
+      method: 'PUT',
+      url: '/market/replenish/4',
+      payload: { amount: 3 },
+    });
     expect(r4.json<Env<unknown>>().data).toEqual({ quantity: 5, status: 'Success' });
 
     const [x, y] = await Promise.all([buy(t.app, 6, 2), buy(t.app, 6, 2)]);
@@ -44,9 +62,22 @@ describe("the original client's run", () => {
   it('setup without reset only adds missing seeds; an amount restocks every seed', async () => {
     await t.app.inject({ method: 'DELETE', url: '/product/3' });
     await setup(t.app, false);
-    const list = (await t.app.inject({ url: '/product/' })).json<Env<{ id: number; description: string }[]>>().data;
+    const list = (await t.app.inject({ url: '/product/' })).json<
+      Env<{ id: number; description: string }[]>
+    >().data;
     expect(list.map((p) => p.description).sort()).toEqual(
-      ['apple', 'banana', 'beef', 'beer', 'chocolate', 'milk', 'milk tea', 'orange', 'vegetable', 'water'].sort(),
+      [
+        'apple',
+        'banana',
+        'beef',
+        'beer',
+        'chocolate',
+        'milk',
+        'milk tea',
+        'orange',
+        'vegetable',
+        'water',
+      ].sort(),
     );
     expect(list.find((p) => p.description === 'orange')?.id).toBe(11);
     await setup(t.app, false, 7);
@@ -80,7 +111,10 @@ describe('envelopes and request ids', () => {
     const a = (await t.app.inject({ url: '/product/' })).json<Env<unknown>>().exe_id;
     const b = (await t.app.inject({ url: '/product/' })).json<Env<unknown>>().exe_id;
     expect(a).not.toBe(b);
-    const c = await t.app.inject({ url: '/product/', headers: { 'x-request-id': 'client-trace-42' } });
+    const c = await t.app.inject({
+      url: '/product/',
+      headers: { 'x-request-id': 'client-trace-42' },
+    });
     expect(c.json<Env<unknown>>().exe_id).toBe('client-trace-42');
   });
 
@@ -92,11 +126,21 @@ describe('envelopes and request ids', () => {
 
 describe('market routes', () => {
   it('404s unknown products with the contract messages', async () => {
-    expect((await t.app.inject({ url: '/market/query/424242' })).json<Err>().error).toBe('not found product with id=424242');
-    expect((await buy(t.app, 424242, 1)).json<Err>().error).toBe('not found product with id=424242');
-    const r = await t.app.inject({ method: 'PUT', url: '/market/replenish/424242', payload: { amount: 1 } });
+    expect((await t.app.inject({ url: '/market/query/424242' })).json<Err>().error).toBe(
+      'not found product with id=424242',
+    );
+    expect((await buy(t.app, 424242, 1)).json<Err>().error).toBe(
+      'not found product with id=424242',
+    );
+    const r = await t.app.inject({
+      method: 'PUT',
+      url: '/market/replenish/424242',
+      payload: { amount: 1 },
+    });
     expect([r.statusCode, r.json<Err>().error]).toEqual([404, 'not found product with id=424242']);
-    expect((await t.app.inject({ url: '/market/query/abc' })).json<Err>().error).toBe('not found product with id=abc');
+    expect((await t.app.inject({ url: '/market/query/abc' })).json<Err>().error).toBe(
+      'not found product with id=abc',
+    );
   });
 
   it('validates buy bodies in the contract order with its messages', async () => {
@@ -111,9 +155,18 @@ describe('market routes', () => {
       [{ amount: 0, credit_card: CARD }, '`amount` value should be a positive integer'],
       [{ amount: -3, credit_card: CARD }, '`amount` value should be a positive integer'],
       [{ amount: 1 }, 'lack of `credit_card` argument'],
-      [{ amount: 1, credit_card: 4242424242424242 }, '`credit_card` value should be 16 length of digits'],
-      [{ amount: 1, credit_card: '424242424242424' }, '`credit_card` value should be 16 length of digits'],
-      [{ amount: 1, credit_card: '4242-4242-4242-42' }, '`credit_card` value should be 16 length of digits'],
+      [
+        { amount: 1, credit_card: 4242424242424242 },
+        '`credit_card` value should be 16 length of digits',
+      ],
+      [
+        { amount: 1, credit_card: '424242424242424' },
+        '`credit_card` value should be 16 length of digits',
+      ],
+      [
+        { amount: 1, credit_card: '4242-4242-4242-42' },
+        '`credit_card` value should be 16 length of digits',
+      ],
     ];
     for (const [payload, message] of cases) {
       const res = await t.app.inject({
@@ -122,14 +175,21 @@ describe('market routes', () => {
         headers: { 'content-type': 'application/json' },
         payload: payload === undefined ? '' : JSON.stringify(payload),
       });
-      expect([res.statusCode, res.json<Err>().error], JSON.stringify(payload)).toEqual([400, message]);
+      expect([res.statusCode, res.json<Err>().error], JSON.stringify(payload)).toEqual([
+        400,
+        message,
+      ]);
     }
     expect(await stockOf(t.app, p.id)).toBe(5);
   });
 
   it('accepts JSON whatever the Content-Type says', async () => {
     const p = await createProduct(t.app, { price: 7, stock: 3 });
-    for (const type of ['text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded']) {
+    for (const type of [
+      'text/plain',
+      'application/octet-stream',
+      'application/x-www-form-urlencoded',
+    ]) {
       const res = await t.app.inject({
         method: 'POST',
         url: `/market/buy/${p.id}`,
@@ -142,14 +202,29 @@ describe('market routes', () => {
 
   it('validates replenish bodies and bounds the stock', async () => {
     const p = await createProduct(t.app);
-    const bad = await t.app.inject({ method: 'PUT', url: `/market/replenish/${p.id}`, payload: { amount: -1 } });
+    const bad = await t.app.inject({
+      method: 'PUT',
+      url: `/market/replenish/${p.id}`,
+      payload: { amount: -1 },
+    });
     expect(bad.json<Err>().error).toBe('`amount` value should be a positive integer');
-    const missing = await t.app.inject({ method: 'PUT', url: `/market/replenish/${p.id}`, payload: { count: 1 } });
+    const missing = await t.app.inject({
+      method: 'PUT',
+      url: `/market/replenish/${p.id}`,
+      payload: { count: 1 },
+    });
     expect(missing.json<Err>().error).toBe('lack of `amount` argument');
     for (let i = 0; i < 1000; i++) {
-      const r = await t.app.inject({ method: 'PUT', url: `/market/replenish/${p.id}`, payload: { amount: 1_000_000 } });
+      const r = await t.app.inject({
+        method: 'PUT',
+        url: `/market/replenish/${p.id}`,
+        payload: { amount: 1_000_000 },
+      });
       if (r.statusCode !== 200) {
-        expect([r.statusCode, r.json<Err>().error]).toEqual([400, 'stock cannot exceed 1000000000']);
+        expect([r.statusCode, r.json<Err>().error]).toEqual([
+          400,
+          'stock cannot exceed 1000000000',
+        ]);
         break;
       }
     }
@@ -159,25 +234,54 @@ describe('market routes', () => {
 
 describe('product routes', () => {
   it('creates with stock 0, reads, updates and deletes', async () => {
-    const created = await t.app.inject({ method: 'POST', url: '/product/', payload: { description: 'kiwi', price: 4 } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/product/',
+      payload: { description: 'kiwi', price: 4 },
+    });
     const product = created.json<Env<{ id: number; description: string; price: number }>>().data;
     expect(product).toMatchObject({ description: 'kiwi', price: 4 });
     expect(await stockOf(t.app, product.id)).toBe(0);
-    expect((await t.app.inject({ url: `/product/${product.id}` })).json<Env<unknown>>().data).toEqual(product);
-    const updated = await t.app.inject({ method: 'PUT', url: `/product/${product.id}`, payload: { description: 'gold kiwi', price: 6 } });
-    expect(updated.json<Env<unknown>>().data).toEqual({ id: product.id, description: 'gold kiwi', price: 6 });
+    expect(
+      (await t.app.inject({ url: `/product/${product.id}` })).json<Env<unknown>>().data,
+    ).toEqual(product);
+    const updated = await t.app.inject({
+      method: 'PUT',
+      url: `/product/${product.id}`,
+      payload: { description: 'gold kiwi', price: 6 },
+    });
+    expect(updated.json<Env<unknown>>().data).toEqual({
+      id: product.id,
+      description: 'gold kiwi',
+      price: 6,
+    });
     const deleted = await t.app.inject({ method: 'DELETE', url: `/product/${product.id}` });
-    expect(deleted.json<Env<unknown>>().data).toEqual({ id: product.id, description: 'gold kiwi', price: 6 });
+    expect(deleted.json<Env<unknown>>().data).toEqual({
+      id: product.id,
+      description: 'gold kiwi',
+      price: 6,
+    });
     const gone = await t.app.inject({ url: `/product/${product.id}` });
-    expect([gone.statusCode, gone.json<Err>().error]).toEqual([404, `product not found with id=${product.id}`]);
+    expect([gone.statusCode, gone.json<Err>().error]).toEqual([
+      404,
+      `product not found with id=${product.id}`,
+    ]);
     for (const method of ['PUT', 'DELETE'] as const) {
-      const res = await t.app.inject({ method, url: `/product/${product.id}`, payload: { description: 'x', price: 1 } });
-      expect([res.statusCode, res.json<Err>().error]).toEqual([404, `product not found with id=${product.id}`]);
+      const res = await t.app.inject({
+        method,
+        url: `/product/${product.id}`,
+        payload: { description: 'x', price: 1 },
+      });
+      expect([res.statusCode, res.json<Err>().error]).toEqual([
+        404,
+        `product not found with id=${product.id}`,
+      ]);
     }
   });
 
   it('lists products ordered by id without their stock', async () => {
-    const list = (await t.app.inject({ url: '/product/' })).json<Env<Record<string, unknown>[]>>().data;
+    const list = (await t.app.inject({ url: '/product/' })).json<Env<Record<string, unknown>[]>>()
+      .data;
     const ids = list.map((p) => p.id as number);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(Object.keys(list[0]!).sort()).toEqual(['description', 'id', 'price']);
@@ -193,11 +297,22 @@ describe('product routes', () => {
       ['{"description":"x","price":"10"}', 'argument price is not a valid int'],
       ['{"description":"x","price":1.5}', 'argument price is not a valid int'],
       ['{"description":"x","price":-1}', 'argument price should be a non-negative integer'],
-      ['{"description":"","price":1}', 'argument description should be a non-empty string of at most 200 characters'],
-      [JSON.stringify({ description: 'd'.repeat(201), price: 1 }), 'argument description should be a non-empty string of at most 200 characters'],
+      [
+        '{"description":"","price":1}',
+        'argument description should be a non-empty string of at most 200 characters',
+      ],
+      [
+        JSON.stringify({ description: 'd'.repeat(201), price: 1 }),
+        'argument description should be a non-empty string of at most 200 characters',
+      ],
     ];
     for (const [payload, message] of cases) {
-      const res = await t.app.inject({ method: 'POST', url: '/product/', headers: { 'content-type': 'application/json' }, payload });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/product/',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
       expect([res.statusCode, res.json<Err>().error], payload.slice(0, 40)).toEqual([400, message]);
     }
   });
@@ -206,10 +321,25 @@ describe('product routes', () => {
     const p = await createProduct(t.app);
     const remote = { remoteAddress: '198.51.100.7' };
     const attempts = [
-      await t.app.inject({ method: 'POST', url: '/product/', payload: { description: 'x', price: 1 }, ...remote }),
-      await t.app.inject({ method: 'PUT', url: `/product/${p.id}`, payload: { description: 'x', price: 1 }, ...remote }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/product/',
+        payload: { description: 'x', price: 1 },
+        ...remote,
+      }),
+      await t.app.inject({
+        method: 'PUT',
+        url: `/product/${p.id}`,
+        payload: { description: 'x', price: 1 },
+        ...remote,
+      }),
       await t.app.inject({ method: 'DELETE', url: `/product/${p.id}`, ...remote }),
-      await t.app.inject({ method: 'PUT', url: `/market/replenish/${p.id}`, payload: { amount: 1 }, ...remote }),
+      await t.app.inject({
+        method: 'PUT',
+        url: `/market/replenish/${p.id}`,
+        payload: { amount: 1 },
+        ...remote,
+      }),
     ];
     for (const res of attempts) {
       expect(res.statusCode).toBe(403);
@@ -226,8 +356,15 @@ describe('the orders ledger', () => {
     await buy(t.app, p.id, 1, { card: '1111222233334444' });
     await buy(t.app, p.id, 1, { card: '5555666677778888' });
     await buy(t.app, p.id, 0); // refused by validation: no order
-    const orders = await t.app.db.selectFrom('market_orders').selectAll().where('product_id', '=', p.id).orderBy('id').execute();
-    expect(orders.map((o) => [o.status, o.amount, Number(o.cost), o.unit_price, o.card_last4])).toEqual([
+    const orders = await t.app.db
+      .selectFrom('market_orders')
+      .selectAll()
+      .where('product_id', '=', p.id)
+      .orderBy('id')
+      .execute();
+    expect(
+      orders.map((o) => [o.status, o.amount, Number(o.cost), o.unit_price, o.card_last4]),
+    ).toEqual([
       ['Success', 1, 9, 9, '4444'],
       ['Failure', 1, 0, 9, '8888'],
     ]);

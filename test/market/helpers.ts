@@ -15,11 +15,17 @@ export async function setup(app: FastifyInstance, reset: boolean, amount?: numbe
   await marketService(app).setup({ reset, ...(amount === undefined ? {} : { amount }) });
 }
 
-export async function createProduct(app: FastifyInstance, values: { description?: string; price?: number; stock?: number } = {}): Promise<Product> {
+export async function createProduct(
+  app: FastifyInstance,
+  values: { description?: string; price?: number; stock?: number } = {},
+): Promise<Product> {
   const res = await app.inject({
     method: 'POST',
     url: '/product/',
-    payload: { description: values.description ?? `item-${Math.random().toString(36).slice(2, 8)}`, price: values.price ?? 10 },
+    payload: {
+      description: values.description ?? `item-${Math.random().toString(36).slice(2, 8)}`,
+      price: values.price ?? 10,
+    },
   });
   if (res.statusCode !== 200) throw new Error(`createProduct: ${res.statusCode} ${res.body}`);
   const product = res.json<{ data: Product }>().data;
@@ -27,7 +33,11 @@ export async function createProduct(app: FastifyInstance, values: { description?
   return product;
 }
 
-export async function replenish(app: FastifyInstance, id: number, amount: number): Promise<LightMyRequestResponse> {
+export async function replenish(
+  app: FastifyInstance,
+  id: number,
+  amount: number,
+): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'PUT', url: `/market/replenish/${id}`, payload: { amount } });
 }
 
@@ -46,5 +56,6 @@ export function buy(
 }
 
 export async function stockOf(app: FastifyInstance, id: number): Promise<number> {
-  return (await app.inject({ url: `/market/query/${id}` })).json<{ data: { quantity: number } }>().data.quantity;
+  return (await app.inject({ url: `/market/query/${id}` })).json<{ data: { quantity: number } }>()
+    .data.quantity;
 }

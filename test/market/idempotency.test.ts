@@ -29,7 +29,9 @@ describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
     await buy(t.app, p.id, 1, { key: `mismatch-${p.id}` });
     const other = await buy(t.app, p.id, 2, { key: `mismatch-${p.id}` });
     expect(other.statusCode).toBe(422);
-    expect(other.json<{ error: string }>().error).toBe('this Idempotency-Key was used with a different request');
+    expect(other.json<{ error: string }>().error).toBe(
+      'this Idempotency-Key was used with a different request',
+    );
     expect(await stockOf(t.app, p.id)).toBe(9);
   });
 
@@ -38,11 +40,20 @@ describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
     const key = `inflight-${p.id}`;
     // Another request holds the key (pending) right now.
     const { createHash } = await import('node:crypto');
-    const hash = createHash('sha256').update(JSON.stringify([p.id, 1, '4242'])).digest('hex');
+    const hash = createHash('sha256')
+      .update(JSON.stringify([p.id, 1, '4242']))
+      .digest('hex');
     const now = new Date().toISOString();
     await t.app.db
       .insertInto('market_idempotency')
-      .values({ key, request_hash: hash, state: 'pending', response: null, created_at: now, locked_at: now })
+      .values({
+        key,
+        request_hash: hash,
+        state: 'pending',
+        response: null,
+        created_at: now,
+        locked_at: now,
+      })
       .execute();
     const res = await buy(t.app, p.id, 1, { key });
     expect(res.statusCode).toBe(409);
@@ -52,10 +63,13 @@ describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
 
   it('buys exactly once when 20 requests with one key arrive together', async () => {
     const p = await createProduct(t.app, { price: 2, stock: 100 });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => buy(t.app, p.id, 4, { key: `burst-${p.id}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => buy(t.app, p.id, 4, { key: `burst-${p.id}` })),
+    );
     for (const r of answers) {
       expect([200, 409]).toContain(r.statusCode);
-      if (r.statusCode === 200) expect(r.json<{ data: unknown }>().data).toEqual({ cost: 8, status: 'Success' });
+      if (r.statusCode === 200)
+        expect(r.json<{ data: unknown }>().data).toEqual({ cost: 8, status: 'Success' });
     }
     expect(await stockOf(t.app, p.id)).toBe(96);
     expect((await successfulOrderTotals(t.app.db, p.id)).orders).toBe(1);

@@ -19,19 +19,43 @@ describe('market notifications', () => {
     const ws = openWs(`${base.replace('http', 'ws')}/ws?topics=product.${p.id}`);
     await ws.control.until(1);
 
-    await t.app.inject({ method: 'PUT', url: `/product/${p.id}`, payload: { description: 'tea', price: 12 } });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/product/${p.id}`,
+      payload: { description: 'tea', price: 12 },
+    });
     const [priced] = await ws.until(1);
     expect(priced).toMatchObject({ topic: `product.${p.id}`, offset: 2, type: 'price-changed' });
-    expect(priced!.data).toEqual({ type: 'price-changed', id: p.id, description: 'tea', old_price: 10, new_price: 12, at: expect.any(String) });
+    expect(priced!.data).toEqual({
+      type: 'price-changed',
+      id: p.id,
+      description: 'tea',
+      old_price: 10,
+      new_price: 12,
+      at: expect.any(String),
+    });
     // Published after commit: whoever reacts to the event reads the new price.
-    expect((await t.app.inject({ url: `/product/${p.id}` })).json<{ data: { price: number } }>().data.price).toBe(12);
+    expect(
+      (await t.app.inject({ url: `/product/${p.id}` })).json<{ data: { price: number } }>().data
+        .price,
+    ).toBe(12);
 
-    await t.app.inject({ method: 'PUT', url: `/product/${p.id}`, payload: { description: 'green tea', price: 12 } });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/product/${p.id}`,
+      payload: { description: 'green tea', price: 12 },
+    });
     await buy(t.app, p.id, 2);
     await t.app.inject({ method: 'DELETE', url: `/product/${p.id}` });
     const events = await ws.until(4);
     expect(events.slice(1).map((e) => e.data)).toEqual([
-      { type: 'description-changed', id: p.id, old_description: 'tea', description: 'green tea', at: expect.any(String) },
+      {
+        type: 'description-changed',
+        id: p.id,
+        old_description: 'tea',
+        description: 'green tea',
+        at: expect.any(String),
+      },
       { type: 'stock-changed', id: p.id, quantity: 3, at: expect.any(String) },
       { type: 'product-deleted', id: p.id, description: 'green tea', at: expect.any(String) },
     ]);
@@ -57,8 +81,21 @@ describe('market notifications', () => {
     const ws = openWs(`${base.replace('http', 'ws')}/ws?topics=product.${p.id}`);
     await ws.control.until(1);
     await buy(t.app, p.id, 5); // not enough stock
-    await t.app.inject({ method: 'PUT', url: `/product/${p.id}`, payload: { description: 'x', price: -1 } }); // invalid
-    await t.app.inject({ method: 'PUT', url: `/product/${p.id}`, payload: { description: (await t.app.inject({ url: `/product/${p.id}` })).json<{ data: { description: string } }>().data.description, price: 3 } }); // no change
+    await t.app.inject({
+      method: 'PUT',
+      url: `/product/${p.id}`,
+      payload: { description: 'x', price: -1 },
+    }); // invalid
+    await t.app.inject({
+      method: 'PUT',
+      url: `/product/${p.id}`,
+      payload: {
+        description: (await t.app.inject({ url: `/product/${p.id}` })).json<{
+          data: { description: string };
+        }>().data.description,
+        price: 3,
+      },
+    }); // no change
     await t.app.bus.publish(`product.${p.id}`, 'marker', null);
     const [first] = await ws.until(1);
     expect(first!.type).toBe('marker');

@@ -17,6 +17,8 @@ export interface TopicSocketHandlers {
   onEvent(event: RealtimeEvent): void;
   onGap?(topic: string): void;
   onStatus?(status: 'connecting' | 'live' | 'offline'): void;
+  /** The topics the server has confirmed, after every subscribe or unsubscribe. */
+  onSubscribed?(topics: string[]): void;
 }
 
 type ServerMessage =
@@ -31,6 +33,7 @@ export class TopicSocket {
   private socket: WebSocket | null = null;
   private readonly topics = new Set<string>();
   private readonly cursor = new Map<string, number>();
+  private readonly confirmed = new Set<string>();
   private retryMs = 250;
   private closed = false;
 
@@ -89,13 +92,20 @@ export class TopicSocket {
       } else if (data.op === 'subscribed') {
         for (const [topic, offset] of Object.entries(data.topics)) {
           if (offset > (this.cursor.get(topic) ?? -1)) this.cursor.set(topic, offset);
+          this.confirmed.add(topic);
         }
+        this.handlers.onSubscribed?.([...this.confirmed]);
+      } else if (data.op === 'unsubscribed') {
+        for (const topic of data.topics) this.confirmed.delete(topic);
+        this.handlers.onSubscribed?.([...this.confirmed]);
       } else if (data.op === 'gap') {
         this.handlers.onGap?.(data.topic);
       }
     });
     socket.addEventListener('close', () => {
       this.socket = null;
+      this.confirmed.clear();
+      this.handlers.onSubscribed?.([]);
       if (this.closed) return;
       this.handlers.onStatus?.('offline');
       const delay = this.retryMs;

@@ -2,16 +2,14 @@
  * The few places where SQLite, PostgreSQL and MySQL need different SQL, in one file, so
  * migrations and repositories stay dialect-free everywhere else.
  */
-import {
-  MysqlAdapter,
-  PostgresAdapter,
-  type CreateTableBuilder,
-  type Kysely,
-} from 'kysely';
+import { MysqlAdapter, PostgresAdapter, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 
+/** Any Kysely instance or transaction, whatever its tables. */
+type AnyKysely = Pick<Kysely<never>, 'getExecutor'>;
+
 /** Which engine a Kysely instance (or transaction) talks to. */
-export function dialectOf(db: Kysely<any>): DialectName {
+export function dialectOf(db: AnyKysely): DialectName {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return 'postgres';
   if (adapter instanceof MysqlAdapter) return 'mysql';
@@ -19,7 +17,10 @@ export function dialectOf(db: Kysely<any>): DialectName {
 }
 
 /** Adds an auto-incrementing integer primary key `id` (serial on PostgreSQL). */
-export function addIdColumn<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T>): CreateTableBuilder<T, 'id'> {
+export function addIdColumn<T extends string>(
+  db: AnyKysely,
+  table: CreateTableBuilder<T>,
+): CreateTableBuilder<T, 'id'> {
   return dialectOf(db) === 'postgres'
     ? table.addColumn('id', 'serial', (c) => c.primaryKey())
     : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());

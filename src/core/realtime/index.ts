@@ -34,6 +34,8 @@ declare module 'fastify' {
       /** Parses `a,b,c` into valid, distinct topics or throws a 400 `AppError`. */
       parseTopics(list: string): string[];
       readonly connections: number;
+      /** Closes every realtime connection (clients reconnect and resume); returns how many. */
+      disconnectAll(): number;
     };
   }
 }
@@ -123,6 +125,11 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
     parseTopics,
     get connections() {
       return connections.size;
+    },
+    disconnectAll() {
+      const all = [...connections];
+      for (const connection of all) connection.shutdown();
+      return all.length;
     },
   });
 

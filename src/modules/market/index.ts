@@ -25,14 +25,21 @@ function setupCommand(program: Command, loadConfig: () => Config): void {
     .command('market')
     .description('market module commands')
     .command('setup')
-    .description('seed the ten products (like the original setup.py): [reset] wipes first, [amount] sets their stock')
+    .description(
+      'seed the ten products (like the original setup.py): [reset] wipes first, [amount] sets their stock',
+    )
     .argument('[args...]', '`reset` and/or a stock amount, in any order')
     .action(async (args: string[]) => {
       const reset = args.includes('reset');
       const numbers = args.filter((a) => a !== 'reset');
       const amount = numbers.length > 0 ? Number(numbers[0]) : undefined;
-      if (numbers.length > 1 || (amount !== undefined && (!Number.isInteger(amount) || amount < 0 || amount > 1_000_000))) {
-        process.stderr.write('agora market setup: usage: agora market setup [reset] [amount], amount an integer 0–1000000\n');
+      if (
+        numbers.length > 1 ||
+        (amount !== undefined && (!Number.isInteger(amount) || amount < 0 || amount > 1_000_000))
+      ) {
+        process.stderr.write(
+          'agora market setup: usage: agora market setup [reset] [amount], amount an integer 0–1000000\n',
+        );
         process.exitCode = 64;
         return;
       }
@@ -44,11 +51,17 @@ function setupCommand(program: Command, loadConfig: () => Config): void {
           { name: 'core', migrations: coreMigrations },
           { name: 'market', migrations: marketMigrations },
         ]);
-        const service = createMarketService({ db: database.db, bus: createMemoryBus({ history: 0, logger }), logger });
+        const service = createMarketService({
+          db: database.db,
+          bus: createMemoryBus({ history: 0, logger }),
+          logger,
+        });
         const report = await service.setup({ reset, ...(amount ? { amount } : {}) });
         process.stdout.write(
           `market setup: inserted ${report.inserted.length} (${report.inserted.join(', ') || 'none'})` +
-            (report.restocked.length > 0 ? `, restocked ${report.restocked.length} to ${amount}` : '') +
+            (report.restocked.length > 0
+              ? `, restocked ${report.restocked.length} to ${amount}`
+              : '') +
             '\n',
         );
       } finally {
@@ -60,7 +73,8 @@ function setupCommand(program: Command, loadConfig: () => Config): void {
 export const marketModule: AgoraModule = {
   name: 'market',
   title: 'Market',
-  description: 'Products, stock and purchases that never oversell, with live price and new-product notifications.',
+  description:
+    'Products, stock and purchases that never oversell, with live price and new-product notifications.',
   defaultPrefix: '/market',
   page: '/',
   envelope: marketEnvelope,
@@ -76,7 +90,8 @@ export const marketModule: AgoraModule = {
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
     await app.register(marketRoutes, { prefix: mount, service });
     await app.register(productRoutes, { prefix: config.product_prefix, service });
-    if (config.seed && (await service.seedIfEmpty())) app.log.info('market: seeded the ten starter products');
+    if (config.seed && (await service.seedIfEmpty()))
+      app.log.info('market: seeded the ten starter products');
 
     const purge = setInterval(() => {
       service.purgeExpiredKeys().catch((err: unknown) => {

@@ -18,7 +18,10 @@ export function findProduct(db: Executor, id: number): Promise<ProductRow | unde
  * Reads a product and locks its row until the transaction ends. SQLite has no row locks: its
  * transactions begin immediate (one writer at a time), which is stronger.
  */
-export function findProductForUpdate(db: Transaction<Database>, id: number): Promise<ProductRow | undefined> {
+export function findProductForUpdate(
+  db: Transaction<Database>,
+  id: number,
+): Promise<ProductRow | undefined> {
   const query = db.selectFrom('market_products').selectAll().where('id', '=', id);
   return (dialectOf(db) === 'sqlite' ? query : query.forUpdate()).executeTakeFirst();
 }
@@ -41,7 +44,11 @@ export async function insertProduct(
   };
   // PostgreSQL reports the new id only through RETURNING; SQLite and MySQL through insertId.
   if (dialectOf(db) === 'postgres') {
-    const inserted = await db.insertInto('market_products').values(row).returning('id').executeTakeFirstOrThrow();
+    const inserted = await db
+      .insertInto('market_products')
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
     return inserted.id;
   }
   const result = await db.insertInto('market_products').values(row).executeTakeFirstOrThrow();
@@ -67,7 +74,12 @@ export async function deleteProduct(db: Executor, id: number): Promise<boolean> 
 }
 
 /** The purchase's one atomic step: takes `amount` only if that much is in stock. */
-export async function takeStock(db: Executor, id: number, amount: number, now: string): Promise<boolean> {
+export async function takeStock(
+  db: Executor,
+  id: number,
+  amount: number,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('market_products')
     .set({ quantity: sql`quantity - ${amount}`, updated_at: now })
@@ -78,7 +90,13 @@ export async function takeStock(db: Executor, id: number, amount: number, now: s
 }
 
 /** Adds stock, unless that would pass `max`. */
-export async function addStock(db: Executor, id: number, amount: number, max: number, now: string): Promise<boolean> {
+export async function addStock(
+  db: Executor,
+  id: number,
+  amount: number,
+  max: number,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('market_products')
     .set({ quantity: sql`quantity + ${amount}`, updated_at: now })
@@ -88,8 +106,17 @@ export async function addStock(db: Executor, id: number, amount: number, max: nu
   return result.numUpdatedRows === 1n;
 }
 
-export async function setStock(db: Executor, id: number, quantity: number, now: string): Promise<void> {
-  await db.updateTable('market_products').set({ quantity, updated_at: now }).where('id', '=', id).execute();
+export async function setStock(
+  db: Executor,
+  id: number,
+  quantity: number,
+  now: string,
+): Promise<void> {
+  await db
+    .updateTable('market_products')
+    .set({ quantity, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function insertOrder(
@@ -149,11 +176,23 @@ export async function syncIdSequence(db: Executor): Promise<void> {
 export type IdempotencyRow = Selectable<MarketIdempotencyTable>;
 
 /** Inserts a pending key; false when the key exists already. */
-export async function insertPendingKey(db: Executor, key: string, hash: string, now: string): Promise<boolean> {
+export async function insertPendingKey(
+  db: Executor,
+  key: string,
+  hash: string,
+  now: string,
+): Promise<boolean> {
   try {
     await db
       .insertInto('market_idempotency')
-      .values({ key, request_hash: hash, state: 'pending', response: null, created_at: now, locked_at: now })
+      .values({
+        key,
+        request_hash: hash,
+        state: 'pending',
+        response: null,
+        created_at: now,
+        locked_at: now,
+      })
       .execute();
     return true;
   } catch (err) {
@@ -167,7 +206,12 @@ export function findKey(db: Executor, key: string): Promise<IdempotencyRow | und
 }
 
 /** Takes over a pending key whose holder has been silent since before `staleBefore`. */
-export async function takeOverStaleKey(db: Executor, key: string, lockedAt: string, now: string): Promise<boolean> {
+export async function takeOverStaleKey(
+  db: Executor,
+  key: string,
+  lockedAt: string,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('market_idempotency')
     .set({ locked_at: now })
@@ -179,7 +223,11 @@ export async function takeOverStaleKey(db: Executor, key: string, lockedAt: stri
 }
 
 export async function completeKey(db: Executor, key: string, response: string): Promise<void> {
-  await db.updateTable('market_idempotency').set({ state: 'done', response }).where('key', '=', key).execute();
+  await db
+    .updateTable('market_idempotency')
+    .set({ state: 'done', response })
+    .where('key', '=', key)
+    .execute();
 }
 
 export async function deleteKey(db: Executor, key: string, onlyPending = false): Promise<void> {
@@ -189,6 +237,9 @@ export async function deleteKey(db: Executor, key: string, onlyPending = false):
 }
 
 export async function deleteKeysCreatedBefore(db: Executor, before: string): Promise<number> {
-  const result = await db.deleteFrom('market_idempotency').where('created_at', '<', before).executeTakeFirst();
+  const result = await db
+    .deleteFrom('market_idempotency')
+    .where('created_at', '<', before)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -39,7 +39,10 @@ export interface MarketRouteOptions {
 const badRequest = (message: string): AppError => new AppError('MARKET_BAD_REQUEST', 400, message);
 
 /** `{data, exe_id}`: every success of the original contract. */
-const ok = <T>(request: FastifyRequest, data: T): { data: T; exe_id: string } => ({ data, exe_id: request.id });
+const ok = <T>(request: FastifyRequest, data: T): { data: T; exe_id: string } => ({
+  data,
+  exe_id: request.id,
+});
 
 const errors = { 400: MarketError, 404: MarketError };
 
@@ -63,10 +66,14 @@ export function acceptAnyJson(app: FastifyInstance): void {
 }
 
 /** `/market/query|buy|replenish/:id`, the product list with stock, and the web page. */
-export async function marketRoutes(app: FastifyInstance, { service }: MarketRouteOptions): Promise<void> {
+export async function marketRoutes(
+  app: FastifyInstance,
+  { service }: MarketRouteOptions,
+): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const notFound = (raw: string): AppError => new AppError('PRODUCT_NOT_FOUND', 404, `not found product with id=${showId(raw)}`);
+  const notFound = (raw: string): AppError =>
+    new AppError('PRODUCT_NOT_FOUND', 404, `not found product with id=${showId(raw)}`);
 
   routes.get(
     '/query/:id',
@@ -121,11 +128,21 @@ export async function marketRoutes(app: FastifyInstance, { service }: MarketRout
         case 'not-found':
           throw notFound(request.params.id);
         case 'key-mismatch':
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 422, 'this Idempotency-Key was used with a different request');
+          throw new AppError(
+            'IDEMPOTENCY_KEY_REUSED',
+            422,
+            'this Idempotency-Key was used with a different request',
+          );
         case 'key-in-progress':
-          throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 409, 'a request with this Idempotency-Key is in progress', undefined, {
-            'retry-after': '1',
-          });
+          throw new AppError(
+            'IDEMPOTENCY_KEY_IN_PROGRESS',
+            409,
+            'a request with this Idempotency-Key is in progress',
+            undefined,
+            {
+              'retry-after': '1',
+            },
+          );
         case 'replayed':
           void reply.header('idempotent-replayed', 'true');
           return ok(request, outcome.result);
@@ -181,23 +198,40 @@ export async function marketRoutes(app: FastifyInstance, { service }: MarketRout
 }
 
 /** `/product/` CRUD; creating, changing and deleting products is for administrators. */
-export async function productRoutes(app: FastifyInstance, { service }: MarketRouteOptions): Promise<void> {
+export async function productRoutes(
+  app: FastifyInstance,
+  { service }: MarketRouteOptions,
+): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const notFound = (raw: string): AppError => new AppError('PRODUCT_NOT_FOUND', 404, `product not found with id=${showId(raw)}`);
+  const notFound = (raw: string): AppError =>
+    new AppError('PRODUCT_NOT_FOUND', 404, `product not found with id=${showId(raw)}`);
   const admin = { preHandler: app.requireAdmin };
   const adminErrors = { 401: MarketError, 403: MarketError };
   const security = [{ adminToken: [] }];
 
   routes.get(
     '/',
-    { schema: { tags: ['product'], summary: 'Every product, ordered by id', response: { 200: Envelope(Type.Array(Product)) } } },
+    {
+      schema: {
+        tags: ['product'],
+        summary: 'Every product, ordered by id',
+        response: { 200: Envelope(Type.Array(Product)) },
+      },
+    },
     async (request) => ok(request, await service.listProducts()),
   );
 
   routes.get(
     '/:id',
-    { schema: { tags: ['product'], summary: 'One product', params: IdParams, response: { 200: Envelope(Product), ...errors } } },
+    {
+      schema: {
+        tags: ['product'],
+        summary: 'One product',
+        params: IdParams,
+        response: { 200: Envelope(Product), ...errors },
+      },
+    },
     async (request) => {
       const id = parseId(request.params.id);
       const product = id === null ? undefined : await service.getProduct(id);

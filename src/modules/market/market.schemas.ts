@@ -34,23 +34,33 @@ export const BuyResult = Type.Object({
 });
 export type BuyResult = Static<typeof BuyResult>;
 
-export const ReplenishResult = Type.Object({ quantity: Type.Integer(), status: Type.Literal('Success') });
+export const ReplenishResult = Type.Object({
+  quantity: Type.Integer(),
+  status: Type.Literal('Success'),
+});
 export type ReplenishResult = Static<typeof ReplenishResult>;
 
 // Request bodies, for the documentation. The routes validate them by hand, because the original
 // clients expect particular messages in a particular order (see market.validation.ts).
 export const BuyBody = Type.Object({
   amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }),
-  credit_card: Type.String({ pattern: '^[0-9]{16}$', description: '16 ASCII digits; only the last 4 are stored' }),
+  credit_card: Type.String({
+    pattern: '^[0-9]{16}$',
+    description: '16 ASCII digits; only the last 4 are stored',
+  }),
 });
-export const ReplenishBody = Type.Object({ amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }) });
+export const ReplenishBody = Type.Object({
+  amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }),
+});
 export const ProductBody = Type.Object({
   description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION }),
   price: Type.Integer({ minimum: 0, maximum: MAX_PRICE }),
 });
 export type ProductInput = Static<typeof ProductBody>;
 
-export const IdParams = Type.Object({ id: Type.String({ description: 'product id (a positive integer)' }) });
+export const IdParams = Type.Object({
+  id: Type.String({ description: 'product id (a positive integer)' }),
+});
 
 export const MarketError = Type.Object({ error: Type.String(), exe_id: Type.String() });
 
@@ -93,7 +103,8 @@ export interface ProductReleased {
   price: number;
   at: string;
 }
-export type MarketEvent = PriceChanged | DescriptionChanged | StockChanged | ProductDeleted | ProductReleased;
+export type MarketEvent =
+  PriceChanged | DescriptionChanged | StockChanged | ProductDeleted | ProductReleased;
 
 export const productTopic = (id: number): string => `product.${id}`;
 export const NEW_PRODUCTS_TOPIC = 'products.new';

@@ -50,10 +50,18 @@ export interface BuyRequest {
   idempotencyKey?: string;
 }
 
-export type ReplenishOutcome = { kind: 'done'; result: ReplenishResult } | { kind: 'not-found' } | { kind: 'too-much' };
+export type ReplenishOutcome =
+  { kind: 'done'; result: ReplenishResult } | { kind: 'not-found' } | { kind: 'too-much' };
 
-const toProduct = (row: repo.ProductRow): Product => ({ id: row.id, description: row.description, price: row.price });
-const toStock = (row: repo.ProductRow): ProductStock => ({ ...toProduct(row), quantity: row.quantity });
+const toProduct = (row: repo.ProductRow): Product => ({
+  id: row.id,
+  description: row.description,
+  price: row.price,
+});
+const toStock = (row: repo.ProductRow): ProductStock => ({
+  ...toProduct(row),
+  quantity: row.quantity,
+});
 
 export type MarketService = ReturnType<typeof createMarketService>;
 
@@ -74,7 +82,11 @@ export function createMarketService(deps: MarketServiceDeps) {
     }
   }
 
-  type KeyClaim = { kind: 'claimed' } | { kind: 'replay'; result: BuyResult } | { kind: 'mismatch' } | { kind: 'in-progress' };
+  type KeyClaim =
+    | { kind: 'claimed' }
+    | { kind: 'replay'; result: BuyResult }
+    | { kind: 'mismatch' }
+    | { kind: 'in-progress' };
 
   /** Stripe's model: the first request with a key owns it; the others replay, or are refused. */
   async function claimKey(key: string, hash: string): Promise<KeyClaim> {
@@ -87,8 +99,12 @@ export function createMarketService(deps: MarketServiceDeps) {
         continue;
       }
       if (row.request_hash !== hash) return { kind: 'mismatch' };
-      if (row.state === 'done' && row.response !== null) return { kind: 'replay', result: JSON.parse(row.response) as BuyResult };
-      if (Date.parse(row.locked_at) < clock().getTime() - staleMs && (await repo.takeOverStaleKey(db, key, row.locked_at, now()))) {
+      if (row.state === 'done' && row.response !== null)
+        return { kind: 'replay', result: JSON.parse(row.response) as BuyResult };
+      if (
+        Date.parse(row.locked_at) < clock().getTime() - staleMs &&
+        (await repo.takeOverStaleKey(db, key, row.locked_at, now()))
+      ) {
         return { kind: 'claimed' };
       }
       return { kind: 'in-progress' };
@@ -162,7 +178,12 @@ export function createMarketService(deps: MarketServiceDeps) {
         return found;
       });
       if (!row) return undefined;
-      await publish(productTopic(id), { type: 'product-deleted', id, description: row.description, at: now() });
+      await publish(productTopic(id), {
+        type: 'product-deleted',
+        id,
+        description: row.description,
+        at: now(),
+      });
       return toProduct(row);
     },
 
@@ -238,7 +259,12 @@ export function createMarketService(deps: MarketServiceDeps) {
       });
       if (!outcome.row) return { kind: 'not-found' };
       if (!outcome.added) return { kind: 'too-much' };
-      await publish(productTopic(productId), { type: 'stock-changed', id: productId, quantity: outcome.row.quantity, at });
+      await publish(productTopic(productId), {
+        type: 'stock-changed',
+        id: productId,
+        quantity: outcome.row.quantity,
+        at,
+      });
       return { kind: 'done', result: { quantity: outcome.row.quantity, status: 'Success' } };
     },
 
@@ -249,7 +275,8 @@ export function createMarketService(deps: MarketServiceDeps) {
      */
     async setup(options: SetupOptions): Promise<SetupReport> {
       const at = now();
-      const stock = (): number => (options.amount ? options.amount : Math.floor(random() * 11));
+      const amount = options.amount ?? 0;
+      const stock = (): number => (amount > 0 ? amount : Math.floor(random() * 11));
       const report: SetupReport = { inserted: [], restocked: [] };
       await db.transaction().execute(async (tx) => {
         if (options.reset) {

@@ -24,7 +24,8 @@ function checkAmount(body: unknown): Checked<number> {
   if (!has(body, 'amount')) return fail('lack of `amount` argument');
   const amount = body.amount;
   // Booleans are not integers here (they were in the original's Python).
-  if (typeof amount !== 'number' || !Number.isInteger(amount)) return fail('`amount` value should be an integer');
+  if (typeof amount !== 'number' || !Number.isInteger(amount))
+    return fail('`amount` value should be an integer');
   if (amount <= 0) return fail('`amount` value should be a positive integer');
   if (amount > MAX_AMOUNT) return fail(`\`amount\` value should be at most ${MAX_AMOUNT}`);
   return { ok: true, value: amount };
@@ -42,7 +43,8 @@ export function checkBuy(body: unknown): Checked<BuyInput> {
   if (!has(b, 'credit_card')) return fail('lack of `credit_card` argument');
   const card = b.credit_card;
   // ASCII digits only: /\d/ would not match other scripts' digits in JS, but say it plainly.
-  if (typeof card !== 'string' || !/^[0-9]{16}$/.test(card)) return fail('`credit_card` value should be 16 length of digits');
+  if (typeof card !== 'string' || !/^[0-9]{16}$/.test(card))
+    return fail('`credit_card` value should be 16 length of digits');
   return { ok: true, value: { amount: amount.value, creditCard: card } };
 }
 
@@ -54,11 +56,18 @@ export function checkProduct(body: unknown): Checked<ProductInput> {
   if (!isObject(body)) return fail('invalid arguments');
   if (!has(body, 'description') || !has(body, 'price')) return fail('insufficient arguments');
   const { description, price } = body;
-  if (typeof price !== 'number' || !Number.isInteger(price)) return fail('argument price is not a valid int');
+  if (typeof price !== 'number' || !Number.isInteger(price))
+    return fail('argument price is not a valid int');
   if (price < 0) return fail('argument price should be a non-negative integer');
   if (price > MAX_PRICE) return fail(`argument price should be at most ${MAX_PRICE}`);
-  if (typeof description !== 'string' || description.trim().length === 0 || description.length > MAX_DESCRIPTION) {
-    return fail(`argument description should be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
+  if (
+    typeof description !== 'string' ||
+    description.trim().length === 0 ||
+    description.length > MAX_DESCRIPTION
+  ) {
+    return fail(
+      `argument description should be a non-empty string of at most ${MAX_DESCRIPTION} characters`,
+    );
   }
   return { ok: true, value: { description, price } };
 }
@@ -77,7 +86,9 @@ export function showId(raw: string): string {
 }
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters. */
-export function checkIdempotencyKey(raw: string | string[] | undefined): Checked<string | undefined> {
+export function checkIdempotencyKey(
+  raw: string | string[] | undefined,
+): Checked<string | undefined> {
   if (raw === undefined) return { ok: true, value: undefined };
   if (typeof raw !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(raw)) {
     return fail('`Idempotency-Key` should be 1 to 255 printable ASCII characters');

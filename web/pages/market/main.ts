@@ -75,6 +75,10 @@ const socket = new TopicSocket(gatewayUrl(), {
     }
     render();
   },
+  onSubscribed(confirmed) {
+    // What the server confirmed, for people (hover) and for tests alike.
+    $('status').dataset.topics = confirmed.sort().join(' ');
+  },
   onGap() {
     void load();
   },

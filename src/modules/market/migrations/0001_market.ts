@@ -21,7 +21,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('request_id', 'varchar(128)', (c) => c.notNull())
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('market_orders_product').on('market_orders').columns(['product_id', 'status']).execute();
+  await db.schema
+    .createIndex('market_orders_product')
+    .on('market_orders')
+    .columns(['product_id', 'status'])
+    .execute();
 
   await db.schema
     .createTable('market_idempotency')
@@ -32,7 +36,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .addColumn('locked_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('market_idempotency_created').on('market_idempotency').column('created_at').execute();
+  await db.schema
+    .createIndex('market_idempotency_created')
+    .on('market_idempotency')
+    .column('created_at')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
