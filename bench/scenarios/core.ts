@@ -4,16 +4,26 @@ import type { Scenario } from './types.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 2000);
 
-/** N WebSocket subscribers on one topic; one event published through the admin API; time to reach all. */
-async function fanOut(baseUrl: string): Promise<Record<string, number | string>> {
-  const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws?topics=bench.fanout`;
+export interface FanOutOptions {
+  subscribers: number;
+  topic: string;
+  /** Makes the server publish one event on `topic` (through its public API). */
+  trigger: (baseUrl: string) => Promise<void>;
+}
+
+/** N WebSocket subscribers on one topic; one event triggered; how long until every one has it. */
+export async function wsFanOut(
+  baseUrl: string,
+  options: FanOutOptions,
+): Promise<Record<string, number | string>> {
+  const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws?topics=${options.topic}`;
   const sockets: WebSocket[] = [];
   const arrivals: number[] = [];
   let resolveAll: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (resolveAll = resolve));
   // Open in batches so the server's accept queue is not the thing being measured.
-  for (let i = 0; i < SUBSCRIBERS; i += 200) {
-    const batch = Array.from({ length: Math.min(200, SUBSCRIBERS - i) }, () => {
+  for (let i = 0; i < options.subscribers; i += 200) {
+    const batch = Array.from({ length: Math.min(200, options.subscribers - i) }, () => {
       const ws = new WebSocket(wsUrl);
       sockets.push(ws);
       return new Promise<void>((resolve, reject) => {
@@ -22,7 +32,7 @@ async function fanOut(baseUrl: string): Promise<Record<string, number | string>>
           if (text.includes('"op":"subscribed"')) resolve();
           else if (text.includes('"op":"event"')) {
             arrivals.push(performance.now());
-            if (arrivals.length === SUBSCRIBERS) resolveAll();
+            if (arrivals.length === options.subscribers) resolveAll();
           }
         });
         ws.on('error', reject);
@@ -31,27 +41,27 @@ async function fanOut(baseUrl: string): Promise<Record<string, number | string>>
     await Promise.all(batch);
   }
   const sentAt = performance.now();
-  const res = await fetch(`${baseUrl}/admin/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      topic: 'bench.fanout',
-      type: 'price-changed',
-      data: { id: 3, old_price: 10, new_price: 12 },
-    }),
-  });
-  if (!res.ok) throw new Error(`publish failed: HTTP ${res.status}`);
+  await options.trigger(baseUrl);
   await all;
   const delays = arrivals.map((t) => t - sentAt).sort((a, b) => a - b);
   const pct = (p: number): number =>
     delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))] ?? NaN;
   for (const ws of sockets) ws.terminate();
   return {
-    subscribers: SUBSCRIBERS,
+    subscribers: options.subscribers,
     p50_ms: Math.round(pct(50) * 10) / 10,
     p99_ms: Math.round(pct(99) * 10) / 10,
     max_ms: Math.round((delays[delays.length - 1] ?? NaN) * 10) / 10,
   };
+}
+
+async function publishThroughAdmin(baseUrl: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/admin/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ topic: 'bench.fanout', type: 'announcement', data: { text: 'hello' } }),
+  });
+  if (!res.ok) throw new Error(`publish failed: HTTP ${res.status}`);
 }
 
 export const coreScenarios: Scenario[] = [
@@ -65,5 +75,14 @@ export const coreScenarios: Scenario[] = [
     path: '/nope',
     expect: 404,
   },
-  { kind: 'custom', name: `core: WebSocket fan-out to ${SUBSCRIBERS} subscribers`, run: fanOut },
+  {
+    kind: 'custom',
+    name: `core: WebSocket fan-out to ${SUBSCRIBERS} subscribers`,
+    run: (base) =>
+      wsFanOut(base, {
+        subscribers: SUBSCRIBERS,
+        topic: 'bench.fanout',
+        trigger: publishThroughAdmin,
+      }),
+  },
 ];

@@ -1,5 +1,6 @@
 import { coreScenarios } from './core.js';
+import { marketScenarios } from './market.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario `npm run bench` runs, in order; the first is the ceiling. */
-export const scenarios: Scenario[] = [...coreScenarios];
+export const scenarios: Scenario[] = [...coreScenarios, ...marketScenarios];

@@ -21,6 +21,7 @@ import {
   type Migration,
   type MigrationResult,
   type SqliteDialectConfig,
+  type SqliteDatabase,
 } from 'kysely';
 import { createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
@@ -74,6 +75,36 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 behind a cache of prepared statements, keyed by SQL text. Kysely prepares every
+ * query it runs; preparing costs more than running a point query, and Kysely's SQL is
+ * parameterised, so the same few texts come back again and again. Kysely's driver holds one
+ * connection behind a mutex, so a cached statement is never in use twice at once.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(text: string): SQLite.Statement {
+      let statement = cache.get(text);
+      if (statement === undefined) {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      database.close();
+    },
+  };
+}
+
 function sqliteDialect(location: string): Dialect {
   if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
   const database = new SQLite(location, { timeout: SQLITE_BUSY_TIMEOUT_MS });
@@ -82,7 +113,7 @@ function sqliteDialect(location: string): Dialect {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new ImmediateSqliteDialect({ database });
+  return new ImmediateSqliteDialect({ database: withStatementCache(database) });
 }
 
 function postgresDialect(url: string, poolMax: number, logger: FastifyBaseLogger): Dialect {

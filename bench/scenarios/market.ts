@@ -1,0 +1,47 @@
+/** Market scenarios: query, product list, purchases, and a price change fanned out to subscribers. */
+import { wsFanOut } from './core.js';
+import type { Scenario } from './types.js';
+
+const SUBSCRIBERS = Number(process.env.BENCH_MARKET_SUBSCRIBERS ?? 5000);
+let price = 10;
+
+async function stockUp(baseUrl: string): Promise<void> {
+  // Enough stock that no purchase in the run fails for want of it.
+  const res = await fetch(`${baseUrl}/market/replenish/1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: 1_000_000 }),
+  });
+  if (!res.ok) throw new Error(`replenish failed: HTTP ${res.status}`);
+}
+
+async function changePrice(baseUrl: string): Promise<void> {
+  price += 1;
+  const res = await fetch(`${baseUrl}/product/3`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ description: 'orange', price }),
+  });
+  if (!res.ok) throw new Error(`price change failed: HTTP ${res.status}`);
+}
+
+export const marketScenarios: Scenario[] = [
+  { kind: 'http', name: 'market: GET /market/query/1', target: 'agora', path: '/market/query/1' },
+  { kind: 'http', name: 'market: GET /product/ (list)', target: 'agora', path: '/product/' },
+  {
+    kind: 'http',
+    name: 'market: POST /market/buy/1 (successful purchases)',
+    target: 'agora',
+    method: 'POST',
+    path: '/market/buy/1',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: 1, credit_card: '4242424242424242' }),
+    setup: stockUp,
+  },
+  {
+    kind: 'custom',
+    name: `market: price change to ${SUBSCRIBERS} WebSocket subscribers`,
+    run: (base) =>
+      wsFanOut(base, { subscribers: SUBSCRIBERS, topic: 'product.3', trigger: changePrice }),
+  },
+];
