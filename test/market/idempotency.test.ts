@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { successfulOrderTotals } from '../../src/modules/market/market.repository.js';
+import {
+  insertPendingKey,
+  successfulOrderTotals,
+} from '../../src/modules/market/market.repository.js';
+import { purchaseFingerprint } from '../../src/modules/market/market.service.js';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
-import { buy, createProduct, stockOf } from './helpers.js';
+import { buy, CARD, createProduct, stockOf } from './helpers.js';
 
 describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
   let t: TestApp;
@@ -39,22 +43,8 @@ describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
     const p = await createProduct(t.app, { stock: 10 });
     const key = `inflight-${p.id}`;
     // Another request holds the key (pending) right now.
-    const { createHash } = await import('node:crypto');
-    const hash = createHash('sha256')
-      .update(JSON.stringify([p.id, 1, '4242']))
-      .digest('hex');
-    const now = new Date().toISOString();
-    await t.app.db
-      .insertInto('market_idempotency')
-      .values({
-        key,
-        request_hash: hash,
-        state: 'pending',
-        response: null,
-        created_at: now,
-        locked_at: now,
-      })
-      .execute();
+    const fingerprint = purchaseFingerprint(p.id, 1, CARD);
+    expect(await insertPendingKey(t.app.db, key, fingerprint, new Date().toISOString())).toBe(true);
     const res = await buy(t.app, p.id, 1, { key });
     expect(res.statusCode).toBe(409);
     expect(res.headers['retry-after']).toBe('1');

@@ -46,6 +46,18 @@ const ok = <T>(request: FastifyRequest, data: T): { data: T; exe_id: string } =>
 
 const errors = { 400: MarketError, 404: MarketError };
 
+/** Runs `find` on the product id in the path, or throws `notFound` for a missing or malformed id. */
+async function findOr404<T>(
+  raw: string,
+  find: (id: number) => Promise<T | undefined>,
+  notFound: (raw: string) => AppError,
+): Promise<T> {
+  const id = parseId(raw);
+  const found = id === null ? undefined : await find(id);
+  if (found === undefined) throw notFound(raw);
+  return found;
+}
+
 /**
  * Bodies are JSON whatever the Content-Type says (the original client does not always set it);
  * a body that is not JSON becomes `NOT_JSON`, which validation turns into the contract's 400.
@@ -85,12 +97,8 @@ export async function marketRoutes(
         response: { 200: Envelope(ProductStock), ...errors },
       },
     },
-    async (request) => {
-      const id = parseId(request.params.id);
-      const stock = id === null ? undefined : await service.getStock(id);
-      if (!stock) throw notFound(request.params.id);
-      return ok(request, stock);
-    },
+    async (request) =>
+      ok(request, await findOr404(request.params.id, (id) => service.getStock(id), notFound)),
   );
 
   routes.post(
@@ -232,12 +240,8 @@ export async function productRoutes(
         response: { 200: Envelope(Product), ...errors },
       },
     },
-    async (request) => {
-      const id = parseId(request.params.id);
-      const product = id === null ? undefined : await service.getProduct(id);
-      if (!product) throw notFound(request.params.id);
-      return ok(request, product);
-    },
+    async (request) =>
+      ok(request, await findOr404(request.params.id, (id) => service.getProduct(id), notFound)),
   );
 
   routes.post(
@@ -277,10 +281,8 @@ export async function productRoutes(
     async (request) => {
       const input = checkProduct(request.body);
       if (!input.ok) throw badRequest(input.message);
-      const id = parseId(request.params.id);
-      const product = id === null ? undefined : await service.updateProduct(id, input.value);
-      if (!product) throw notFound(request.params.id);
-      return ok(request, product);
+      const update = (id: number) => service.updateProduct(id, input.value);
+      return ok(request, await findOr404(request.params.id, update, notFound));
     },
   );
 
@@ -296,11 +298,7 @@ export async function productRoutes(
         response: { 200: Envelope(Product), ...adminErrors, ...errors },
       },
     },
-    async (request) => {
-      const id = parseId(request.params.id);
-      const product = id === null ? undefined : await service.deleteProduct(id);
-      if (!product) throw notFound(request.params.id);
-      return ok(request, product);
-    },
+    async (request) =>
+      ok(request, await findOr404(request.params.id, (id) => service.deleteProduct(id), notFound)),
   );
 }

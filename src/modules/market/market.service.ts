@@ -53,6 +53,16 @@ export interface BuyRequest {
 export type ReplenishOutcome =
   { kind: 'done'; result: ReplenishResult } | { kind: 'not-found' } | { kind: 'too-much' };
 
+/**
+ * What an Idempotency-Key is bound to: product, amount and card. The full card number is never
+ * stored, not even hashed (16 digits are cheap to brute-force); its last 4 digits stand for it.
+ */
+export function purchaseFingerprint(productId: number, amount: number, creditCard: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([productId, amount, creditCard.slice(-4)]))
+    .digest('hex');
+}
+
 const toProduct = (row: repo.ProductRow): Product => ({
   id: row.id,
   description: row.description,
@@ -196,11 +206,10 @@ export function createMarketService(deps: MarketServiceDeps) {
       const last4 = request.creditCard.slice(-4);
       const key = request.idempotencyKey;
       if (key !== undefined) {
-        // The full card number is never stored, not even hashed; the last 4 digits stand for it.
-        const hash = createHash('sha256')
-          .update(JSON.stringify([request.productId, request.amount, last4]))
-          .digest('hex');
-        const claim = await claimKey(key, hash);
+        const claim = await claimKey(
+          key,
+          purchaseFingerprint(request.productId, request.amount, request.creditCard),
+        );
         if (claim.kind === 'replay') return { kind: 'replayed', result: claim.result };
         if (claim.kind === 'mismatch') return { kind: 'key-mismatch' };
         if (claim.kind === 'in-progress') return { kind: 'key-in-progress' };
