@@ -29,6 +29,10 @@ function addServerOptions(command: Command): Command {
       'database: sqlite:PATH, postgres://…, mysql://… (default: SQLite in the data dir)',
     )
     .option('--db-pool-max <number>', 'connection pool size for PostgreSQL/MySQL (default 10)')
+    .option(
+      '--redis-url <url>',
+      'Redis for the bus shared by several nodes (default: in-process bus)',
+    )
     .option('--data-dir <dir>', 'directory for the SQLite file and blobs (default ./data)')
     .option('--modules <list>', 'comma-separated modules to run (default: all)')
     .option('--log-file <file>', 'also write JSON logs to this file')

@@ -3,12 +3,13 @@
  * and its suites are skipped; with CI=true it fails the run: in CI every suite must run.
  */
 import type { TestProject } from 'vitest/node';
-import { chromiumMissing, probe, requestedDialects, type Dialect } from './services.js';
+import { chromiumMissing, probe, probeRedis, requestedDialects, type Dialect } from './services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dialects: Dialect[];
     browser: boolean;
+    redis: boolean;
   }
 }
 
@@ -21,6 +22,8 @@ export default async function setup(project: TestProject): Promise<void> {
     if (reason === null) dialects.push(dialect);
     else problems.push(`${dialect}: ${reason}`);
   }
+  const redisReason = await probeRedis();
+  if (redisReason) problems.push(`redis: ${redisReason}`);
   const browserReason = chromiumMissing();
   if (browserReason) problems.push(`browser: ${browserReason}`);
 
@@ -39,4 +42,5 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   project.provide('dialects', dialects);
   project.provide('browser', browserReason === null);
+  project.provide('redis', redisReason === null);
 }

@@ -15,7 +15,7 @@ import { buildApp, type BuildOptions } from '../src/app.js';
 import { loadConfig, type Config, type DeepPartial } from '../src/core/config.js';
 import type { ConfigSchema } from '../src/core/config.js';
 import type { Static } from 'typebox';
-import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, type Dialect } from './services.js';
+import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, REDIS_URL, type Dialect } from './services.js';
 
 export type { Dialect } from './services.js';
 
@@ -26,6 +26,30 @@ export function dialects(): Dialect[] {
 
 export function browserAvailable(): boolean {
   return inject('browser');
+}
+
+export function redisAvailable(): boolean {
+  return inject('redis');
+}
+
+/** A Redis key prefix of its own for one suite, and a way to delete its keys afterwards. */
+export async function redisNamespace(): Promise<{
+  prefix: string;
+  url: string;
+  clear(): Promise<void>;
+}> {
+  const { Redis } = await import('ioredis');
+  const prefix = `agora-test:${randomBytes(6).toString('hex')}:`;
+  return {
+    prefix,
+    url: REDIS_URL,
+    async clear() {
+      const client = new Redis(REDIS_URL);
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+      await client.quit();
+    },
+  };
 }
 
 export interface TestDatabase {

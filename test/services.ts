@@ -11,6 +11,7 @@ export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 export const POSTGRES_ADMIN_URL =
   process.env.AGORA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const MYSQL_ADMIN_URL = process.env.AGORA_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
+export const REDIS_URL = process.env.AGORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CHROMIUM_PATH = process.env.AGORA_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
 export function requestedDialects(): Dialect[] {
@@ -62,6 +63,27 @@ export async function probe(dialect: Dialect): Promise<string | null> {
     return null;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Resolves to null when Redis answers PING, else to the reason. */
+export async function probeRedis(): Promise<string | null> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    client.disconnect();
   }
 }
 

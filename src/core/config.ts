@@ -31,6 +31,9 @@ export const ConfigSchema = Type.Object(
       pattern: '^($|sqlite:|file:|:memory:$|postgres(ql)?://|mysql://|mariadb://)',
     }),
     db_pool_max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+    /** Empty: the in-process bus. `redis://…`: the bus shared by every node through Redis. */
+    redis_url: Type.String({ default: '', pattern: '^($|rediss?://)' }),
+    redis_prefix: Type.String({ default: 'agora:', pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
     /** Module names to run; `all` (the default) runs every module. */
     modules: Type.Array(
       Type.Union([Type.Literal('all'), ...MODULE_NAMES.map((n) => Type.Literal(n))]),
@@ -108,6 +111,17 @@ export const SETTINGS: readonly Setting[] = [
     env: 'AGORA_DB_POOL_MAX',
     flag: 'db-pool-max',
     description: 'connection pool size (PostgreSQL/MySQL)',
+  },
+  {
+    key: 'redis_url',
+    env: 'AGORA_REDIS_URL',
+    flag: 'redis-url',
+    description: 'Redis for the bus shared by several nodes (redis://…); empty: in-process bus',
+  },
+  {
+    key: 'redis_prefix',
+    env: 'AGORA_REDIS_PREFIX',
+    description: "prefix of Agora's Redis keys and channel",
   },
   {
     key: 'modules',
@@ -394,6 +408,7 @@ export function redactConfig(config: Config): Plain {
   const copy = JSON.parse(JSON.stringify(config)) as Plain;
   if (copy.admin_token) copy.admin_token = '***';
   if (typeof copy.db === 'string') copy.db = redactUrl(copy.db);
+  if (typeof copy.redis_url === 'string') copy.redis_url = redactUrl(copy.redis_url);
   return copy;
 }
 

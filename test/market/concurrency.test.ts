@@ -37,13 +37,20 @@ describe.each(dialects().filter((d) => d !== 'sqlite'))(
     beforeAll(async () => {
       database = await createTestDatabase(dialect);
       const args = ['--db', database.url, '--data-dir', tempDir(), '--db-pool-max', '20'];
-      servers = [await startServerProcess(args)];
-      servers.push(await startServerProcess(args));
+      // Started together: both migrate and both try to seed the empty market at once.
+      servers = await Promise.all([startServerProcess(args), startServerProcess(args)]);
     }, 60_000);
     afterAll(async () => {
       for (const s of servers) s.child.kill('SIGTERM');
       await Promise.all(servers.map((s) => s.exited));
       await database.drop();
+    });
+
+    it('seed the market once between them', async () => {
+      const list = (await (await fetch(`${servers[0]!.url}/product/`)).json()) as {
+        data: { id: number }[];
+      };
+      expect(list.data.map((p) => p.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
     it('sell exactly the stock between them to 200 concurrent buyers', async () => {

@@ -1,10 +1,11 @@
 /**
- * The bus plugin: `app.bus`, closed with the app. In-process by default; the `Bus` interface is
- * what a Redis implementation plugs into for several nodes.
+ * The bus plugin: `app.bus`, closed with the app. In-process by default; with `redis_url`, the
+ * bus every node shares through Redis.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createMemoryBus } from './memory.js';
+import { createRedisBus } from './redis.js';
 import type { Bus } from './types.js';
 
 export type { Bus, BusEvent, Listener, Subscription, HistoryPage } from './types.js';
@@ -22,8 +23,12 @@ export interface BusPluginOptions {
 }
 
 async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promise<void> {
+  const { realtime, redis_url: url, redis_prefix: prefix } = app.config;
   const bus =
-    options.bus ?? createMemoryBus({ history: app.config.realtime.history, logger: app.log });
+    options.bus ??
+    (url
+      ? await createRedisBus({ url, prefix, history: realtime.history, logger: app.log })
+      : createMemoryBus({ history: realtime.history, logger: app.log }));
   app.decorate('bus', bus);
   app.addHook('onClose', async () => {
     // A bus handed in by the caller is the caller's to close.

@@ -90,7 +90,7 @@ export const marketModule: AgoraModule = {
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
     await app.register(marketRoutes, { prefix: mount, service });
     await app.register(productRoutes, { prefix: config.product_prefix, service });
-    if (config.seed && (await service.seedIfEmpty()))
+    if (config.seed && (await service.seedOnFirstStart()))
       app.log.info('market: seeded the ten starter products');
 
     const purge = setInterval(() => {

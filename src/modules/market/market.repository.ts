@@ -171,6 +171,18 @@ export async function syncIdSequence(db: Executor): Promise<void> {
   );
 }
 
+/** A market without products and without orders: never used. */
+export async function isEmpty(db: Executor): Promise<boolean> {
+  const product = await db.selectFrom('market_products').select('id').limit(1).executeTakeFirst();
+  const order = await db.selectFrom('market_orders').select('id').limit(1).executeTakeFirst();
+  return !product && !order;
+}
+
+/** Inserts a marker row in `agora_meta`; throws a unique violation when it exists already. */
+export async function insertMarker(db: Executor, key: string, now: string): Promise<void> {
+  await db.insertInto('agora_meta').values({ key, value: now, updated_at: now }).execute();
+}
+
 // Idempotency keys --------------------------------------------------------------------------
 
 export type IdempotencyRow = Selectable<MarketIdempotencyTable>;

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
 import type { Database } from '../../core/db/index.js';
+import { isUniqueViolation } from '../../core/db/portable.js';
 import * as repo from './market.repository.js';
 import {
   BUY_FAILURE,
@@ -34,6 +35,8 @@ export interface MarketServiceDeps {
   /** A pending Idempotency-Key whose holder is silent this long is taken over. */
   staleKeyMs?: number;
 }
+
+const SEEDED_MARKER = 'market.seeded';
 
 export type BuyOutcome =
   | { kind: 'done'; result: BuyResult }
@@ -120,6 +123,34 @@ export function createMarketService(deps: MarketServiceDeps) {
       return { kind: 'in-progress' };
     }
     return { kind: 'in-progress' };
+  }
+
+  async function setupIn(tx: repo.Executor, options: SetupOptions): Promise<SetupReport> {
+    const at = now();
+    const amount = options.amount ?? 0;
+    const stock = (): number => (amount > 0 ? amount : Math.floor(random() * 11));
+    const report: SetupReport = { inserted: [], restocked: [] };
+    if (options.reset) {
+      await repo.deleteAllProducts(tx);
+      for (const [i, seed] of SEED_PRODUCTS.entries()) {
+        await repo.insertProduct(tx, { id: i + 1, ...seed, quantity: stock(), now: at });
+        report.inserted.push(seed.description);
+      }
+      await repo.syncIdSequence(tx);
+      return report;
+    }
+    const existing = await repo.listProducts(tx);
+    for (const seed of SEED_PRODUCTS) {
+      const found = existing.find((p) => p.description === seed.description);
+      if (!found) {
+        await repo.insertProduct(tx, { ...seed, quantity: stock(), now: at });
+        report.inserted.push(seed.description);
+      } else if (amount > 0) {
+        await repo.setStock(tx, found.id, amount, at);
+        report.restocked.push(seed.description);
+      }
+    }
+    return report;
   }
 
   return {
@@ -283,42 +314,27 @@ export function createMarketService(deps: MarketServiceDeps) {
      * sets every seed product's stock; without it, inserted products get a random 0–10.
      */
     async setup(options: SetupOptions): Promise<SetupReport> {
-      const at = now();
-      const amount = options.amount ?? 0;
-      const stock = (): number => (amount > 0 ? amount : Math.floor(random() * 11));
-      const report: SetupReport = { inserted: [], restocked: [] };
-      await db.transaction().execute(async (tx) => {
-        if (options.reset) {
-          await repo.deleteAllProducts(tx);
-          for (const [i, seed] of SEED_PRODUCTS.entries()) {
-            await repo.insertProduct(tx, { id: i + 1, ...seed, quantity: stock(), now: at });
-            report.inserted.push(seed.description);
-          }
-          await repo.syncIdSequence(tx);
-          return;
-        }
-        const existing = await repo.listProducts(tx);
-        for (const seed of SEED_PRODUCTS) {
-          const found = existing.find((p) => p.description === seed.description);
-          if (!found) {
-            await repo.insertProduct(tx, { ...seed, quantity: stock(), now: at });
-            report.inserted.push(seed.description);
-          } else if (options.amount) {
-            await repo.setStock(tx, found.id, options.amount, at);
-            report.restocked.push(seed.description);
-          }
-        }
-      });
-      return report;
+      return db.transaction().execute((tx) => setupIn(tx, options));
     },
 
-    /** Seeds an empty market (first start). */
-    async seedIfEmpty(): Promise<boolean> {
-      const any = await db.selectFrom('market_products').select('id').limit(1).executeTakeFirst();
-      const ordered = await db.selectFrom('market_orders').select('id').limit(1).executeTakeFirst();
-      if (any || ordered) return false;
-      await this.setup({ reset: false });
-      return true;
+    /**
+     * Seeds an empty market, once per database (first start). Several nodes may start at once:
+     * the `market.seeded` marker row is inserted in the seeding transaction, so one of them seeds
+     * and the others, blocked on the same key, find it taken and skip.
+     */
+    async seedOnFirstStart(): Promise<boolean> {
+      const at = now();
+      try {
+        return await db.transaction().execute(async (tx) => {
+          await repo.insertMarker(tx, SEEDED_MARKER, at);
+          if (!(await repo.isEmpty(tx))) return false;
+          await setupIn(tx, { reset: false });
+          return true;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) return false;
+        throw err;
+      }
     },
 
     /** Forgets Idempotency-Keys older than the TTL. */
