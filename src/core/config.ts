@@ -11,6 +11,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { MarketConfig } from '../modules/market/market.config.js';
+import { TaxConfig } from '../modules/tax/tax.config.js';
 import { MODULE_NAMES } from '../modules/names.js';
 
 const Prefix = Type.String({ pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$' });
@@ -61,6 +62,7 @@ export const ConfigSchema = Type.Object(
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
     market: MarketConfig,
+    tax: TaxConfig,
     realtime: Type.Object(
       {
         history: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
@@ -201,6 +203,27 @@ export const SETTINGS: readonly Setting[] = [
     key: 'market.idempotency_ttl_hours',
     env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
     description: 'how long an Idempotency-Key of a purchase is remembered',
+  },
+  {
+    key: 'tax.french_keys',
+    env: 'AGORA_TAX_FRENCH_KEYS',
+    description: "answer with the original client's French keys (réponse, impôt, …)",
+  },
+  {
+    key: 'tax.audit_file',
+    env: 'AGORA_TAX_AUDIT_FILE',
+    description: 'audit log file (one JSON line per tax request), besides stdout',
+  },
+  { key: 'tax.realm', env: 'AGORA_TAX_REALM', description: 'Basic auth realm' },
+  {
+    key: 'tax.auth_cache_ms',
+    env: 'AGORA_TAX_AUTH_CACHE_MS',
+    description: 'how long a successful credential check is remembered',
+  },
+  {
+    key: 'tax.batch_max',
+    env: 'AGORA_TAX_BATCH_MAX',
+    description: 'most taxpayers in one batch request',
   },
   ...MODULE_NAMES.map((name) => ({
     key: `prefixes.${name}`,

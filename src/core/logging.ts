@@ -34,7 +34,12 @@ export const REDACT = [
  * @throws LogFileError when the log file cannot be opened for appending.
  */
 export function createLogger(
-  config: Pick<Config, 'log_level' | 'log_file' | 'log_pretty'>,
+  config: Pick<Config, 'log_level' | 'log_file' | 'log_pretty'> & {
+    /** False: the file only. */
+    log_stdout?: boolean;
+    /** Write the file synchronously (audit trails: a line is on disk before the answer leaves). */
+    log_sync?: boolean;
+  },
 ): Logger {
   const options = {
     level: config.log_level,
@@ -49,7 +54,7 @@ export function createLogger(
         options: { translateTime: 'SYS:HH:MM:ss.l' },
       }),
     });
-  } else {
+  } else if (config.log_stdout !== false) {
     streams.push({ stream: pino.destination({ fd: 1, sync: false }) });
   }
   if (config.log_file) {
@@ -60,7 +65,7 @@ export function createLogger(
     } catch (err) {
       throw new LogFileError(`Cannot open log file ${config.log_file}: ${(err as Error).message}`);
     }
-    const file = pino.destination({ fd, sync: false });
+    const file = pino.destination({ fd, sync: config.log_sync === true });
     file.on('close', () => {
       try {
         closeSync(fd);

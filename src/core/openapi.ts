@@ -22,7 +22,10 @@ async function openapiPlugin(app: FastifyInstance, options: OpenApiOptions): Pro
           'One service, several modules. Every response carries `X-Request-Id`; every error is JSON.',
       },
       components: {
-        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer' },
+          basicAuth: { type: 'http', scheme: 'basic' },
+        },
       },
     },
   });

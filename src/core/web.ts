@@ -55,10 +55,13 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
     return;
   }
   // Only files that exist get routes (no wildcard), so unknown paths still reach the JSON 404.
+  // A module mounted at `/` (tax, for the original client) keeps `/`; the landing page then
+  // stays reachable at /index.html.
+  const rootTaken = app.hasRoute({ method: 'GET', url: '/' });
   await app.register(fastifyStatic, {
     root,
     wildcard: false,
-    index: ['index.html'],
+    index: rootTaken ? false : ['index.html'],
     cacheControl: true,
     maxAge: '1h',
     setHeaders(reply, filePath) {

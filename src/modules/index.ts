@@ -4,5 +4,6 @@
  */
 import type { AgoraModule } from '../core/module.js';
 import { marketModule } from './market/index.js';
+import { taxModule } from './tax/index.js';
 
-export const MODULES: readonly AgoraModule[] = [marketModule];
+export const MODULES: readonly AgoraModule[] = [marketModule, taxModule];

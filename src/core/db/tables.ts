@@ -4,6 +4,7 @@
  */
 
 import type { MarketTables } from '../../modules/market/market.tables.js';
+import type { TaxTables } from '../../modules/tax/tax.tables.js';
 
 export interface AgoraMetaTable {
   key: string;
@@ -15,4 +16,4 @@ export interface CoreTables {
   agora_meta: AgoraMetaTable;
 }
 
-export type Database = CoreTables & MarketTables;
+export type Database = CoreTables & MarketTables & TaxTables;

@@ -1,0 +1,32 @@
+import { Type, type Static } from 'typebox';
+
+/** The tax module's settings (`tax:` in agora.yaml). */
+export const TaxConfig = Type.Object(
+  {
+    /**
+     * Users allowed in, as `name: scrypt$…` hashes (`agora tax hash-password` makes one). Empty:
+     * the default `admin`/`admin` account, with a loud warning at start.
+     */
+    users: Type.Record(
+      Type.String({ pattern: '^[^:]{1,64}$' }),
+      Type.String({ pattern: '^scrypt\\$' }),
+      { default: {} },
+    ),
+    realm: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^[^"\\\\]*$',
+      default: 'Agora tax',
+    }),
+    /** Answer with the original client's French keys (`réponse`, `impôt`, …). */
+    french_keys: Type.Boolean({ default: false }),
+    /** Audit log file (one JSON line per request), besides stdout; empty: stdout only. */
+    audit_file: Type.String({ default: '' }),
+    /** How long a successful credential check is remembered (hashing is slow on purpose). */
+    auth_cache_ms: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+    /** Most taxpayers in one batch request. */
+    batch_max: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type TaxConfig = Static<typeof TaxConfig>;

@@ -1,0 +1,136 @@
+/**
+ * `GET /tax/?married=…&children=…&salary=…` and `POST /tax/batch`, behind Basic auth, with one
+ * audit line per request.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.js';
+import type { Verifier } from './tax.auth.js';
+import { computeTax, type AdminData } from './tax.engine.js';
+import {
+  BatchAnswer,
+  TaxAnswer,
+  TaxErrors,
+  TaxQuery,
+  answer,
+  errorBody,
+  formatResult,
+} from './tax.schemas.js';
+import { checkTaxpayer, type Language } from './tax.validation.js';
+
+/** Where audit lines go (one JSON line per request). */
+export interface AuditLog {
+  write(line: Record<string, unknown>, message: string): void;
+}
+
+export interface TaxRouteOptions {
+  admin: AdminData;
+  verifier: Verifier;
+  realm: string;
+  language: Language;
+  audit: AuditLog;
+  batchMax: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    taxUser?: string;
+  }
+}
+
+export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions): Promise<void> {
+  const { admin, verifier, language, audit } = options;
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    const user = await verifier.verify(request.headers.authorization);
+    if (user === null) {
+      throw new AppError(
+        'TAX_AUTH_REQUIRED',
+        401,
+        language === 'fr' ? 'authentification requise' : 'authentication required',
+        undefined,
+        { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
+      );
+    }
+    request.taxUser = user;
+  };
+
+  const security = [{ basicAuth: [] }];
+
+  routes.get(
+    '/',
+    {
+      preHandler: authenticate,
+      schema: {
+        tags: ['tax'],
+        summary: 'Income tax of one taxpayer (2019 scale, 2018 income)',
+        security,
+        querystring: TaxQuery,
+        response: { 200: TaxAnswer, 400: TaxErrors, 401: TaxErrors },
+      },
+    },
+    async (request, reply) => {
+      const started = performance.now();
+      const params = request.query as Record<string, unknown>;
+      const checked = checkTaxpayer(params, language);
+      const line = { audit: 'tax', req_id: request.id, user: request.taxUser, params };
+      if (!checked.ok) {
+        audit.write(
+          { ...line, status: 400, errors: checked.errors, ms: performance.now() - started },
+          'tax request refused',
+        );
+        return reply.code(400).send(errorBody(checked.errors, language));
+      }
+      const result = computeTax(admin, checked.taxpayer);
+      audit.write(
+        { ...line, status: 200, result, ms: performance.now() - started },
+        'tax computed',
+      );
+      return answer(checked.taxpayer, result, language);
+    },
+  );
+
+  routes.post(
+    '/batch',
+    {
+      preHandler: authenticate,
+      schema: {
+        tags: ['tax'],
+        summary: 'Income tax of many taxpayers; results in input order, errors per item',
+        security,
+        body: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+          maxItems: options.batchMax,
+        }),
+        response: { 200: BatchAnswer, 400: TaxErrors, 401: TaxErrors },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      let failed = 0;
+      const results = request.body.map((item) => {
+        const checked = checkTaxpayer(item, language);
+        if (!checked.ok) {
+          failed += 1;
+          return language === 'fr' ? { erreurs: checked.errors } : { errors: checked.errors };
+        }
+        return {
+          result: formatResult(checked.taxpayer, computeTax(admin, checked.taxpayer), language),
+        };
+      });
+      audit.write(
+        {
+          audit: 'tax',
+          req_id: request.id,
+          user: request.taxUser,
+          items: results.length,
+          failed,
+          ms: performance.now() - started,
+        },
+        'tax batch computed',
+      );
+      return language === 'fr' ? { réponse: { résultats: results } } : { response: { results } };
+    },
+  );
+}

@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/modules/tax/tax.auth.js';
+import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
+
+interface Case {
+  id: number;
+  married: 'yes' | 'no';
+  children: number;
+  salary: number;
+  tax: number;
+  surcharge: number;
+  rate: number;
+  discount: number;
+  reduction: number;
+}
+const CASES = JSON.parse(
+  readFileSync(new URL('../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
+) as Case[];
+const ADMIN = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
+
+const query = (c: Pick<Case, 'married' | 'children' | 'salary'>): string =>
+  `married=${c.married}&children=${c.children}&salary=${c.salary}`;
+const resultOf = ({ id: _id, ...rest }: Case): Omit<Case, 'id'> => rest;
+
+describe.each(dialects())('tax over HTTP on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('computes the eleven reference cases exactly, with coefficients read back from the database', async () => {
+    for (const c of CASES) {
+      const res = await t.app.inject({ url: `/tax/?${query(c)}`, headers: ADMIN });
+      expect(res.statusCode, `case ${c.id}`).toBe(200);
+      expect(res.json(), `case ${c.id}`).toEqual({ response: { result: resultOf(c) } });
+    }
+  });
+
+  it('gives 200 concurrent mixed taxpayers each their own result', async () => {
+    const picks = Array.from({ length: 200 }, (_, i) => CASES[(i * 7) % CASES.length]!);
+    const answers = await Promise.all(
+      picks.map((c) => t.app.inject({ url: `/tax/?${query(c)}`, headers: ADMIN })),
+    );
+    answers.forEach((res, i) => {
+      expect(res.json<{ response: { result: unknown } }>().response.result).toEqual(
+        resultOf(picks[i]!),
+      );
+    });
+  });
+});
+
+describe('tax HTTP contract', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('accepts the French parameter names, trimmed and case-insensitive married values', async () => {
+    const res = await t.app.inject({
+      url: `/tax/?${encodeURI('marié= OUI &enfants=3&salaire=200000')}`,
+      headers: ADMIN,
+    });
+    expect(res.json()).toEqual({ response: { result: resultOf(CASES[10]!) } });
+    for (const value of ['no', 'Non', 'NO ']) {
+      const r = await t.app.inject({
+        url: `/tax/?married=${encodeURIComponent(value)}&children=0&salary=100000`,
+        headers: ADMIN,
+      });
+      expect(r.json<{ response: { result: { married: string } } }>().response.result.married).toBe(
+        'no',
+      );
+    }
+  });
+
+  it('lists every problem, in order, with a 400', async () => {
+    const cases: [string, string[]][] = [
+      [
+        'married=yes&children=2',
+        [
+          'wrong set of parameters: expected married, children and salary',
+          'missing parameter: salary',
+        ],
+      ],
+      ['married=maybe&children=2&salary=1', ['married must be yes or no (oui or non)']],
+      [
+        'married=yes&children=3x&salary=-5',
+        [
+          'children must be a non-negative integer (at most 99)',
+          'salary must be a non-negative integer (at most 1000000000)',
+        ],
+      ],
+      [
+        'married=yes&children=2&salary=1&bonus=3&x=1',
+        [
+          'wrong set of parameters: expected married, children and salary',
+          'unknown parameter: bonus',
+          'unknown parameter: x',
+        ],
+      ],
+      [
+        '',
+        [
+          'wrong set of parameters: expected married, children and salary',
+          'missing parameter: married',
+          'missing parameter: children',
+          'missing parameter: salary',
+        ],
+      ],
+      ['married=yes&married=no&children=1&salary=1', ['married must be yes or no (oui or non)']],
+      [
+        'married=yes&children=1.5&salary=1e6',
+        [
+          'children must be a non-negative integer (at most 99)',
+          'salary must be a non-negative integer (at most 1000000000)',
+        ],
+      ],
+    ];
+    for (const [q, errors] of cases) {
+      const res = await t.app.inject({ url: `/tax/?${q}`, headers: ADMIN });
+      expect([res.statusCode, res.json()], q).toEqual([400, { response: { errors } }]);
+    }
+  });
+
+  it('asks for credentials with 401 and WWW-Authenticate, and refuses wrong ones', async () => {
+    for (const headers of [
+      {},
+      { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
+      { authorization: 'Bearer x' },
+    ]) {
+      const res = await t.app.inject({ url: `/tax/?${query(CASES[0]!)}`, headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="Agora tax", charset="UTF-8"');
+      expect(res.json()).toEqual({ response: { errors: ['authentication required'] } });
+      expect(res.headers['x-request-id']).toBeTruthy();
+    }
+  });
+
+  it('computes a batch in input order with per-item errors', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/tax/batch',
+      headers: ADMIN,
+      payload: [
+        { married: 'yes', children: 2, salary: 55555 },
+        { married: 'perhaps', children: 2, salary: 1 },
+        { marié: 'non', enfants: '0', salaire: '200000' },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      response: {
+        results: [
+          { result: resultOf(CASES[0]!) },
+          { errors: ['married must be yes or no (oui or non)'] },
+          { result: resultOf(CASES[9]!) },
+        ],
+      },
+    });
+    const notArray = await t.app.inject({
+      method: 'POST',
+      url: '/tax/batch',
+      headers: ADMIN,
+      payload: { married: 'yes' },
+    });
+    expect(notArray.statusCode).toBe(400);
+    expect(Object.keys(notArray.json<object>())).toEqual(['response']);
+  });
+
+  it('answers unknown routes under its prefix in its envelope', async () => {
+    const res = await t.app.inject({ url: '/tax/nothing' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ response: { errors: ['Route GET /tax/nothing not found'] } });
+  });
+});
+
+describe('tax configured for the original client', () => {
+  let t: TestApp;
+  const auditFile = path.join(tempDir(), 'audit.log');
+  beforeAll(async () => {
+    t = await buildTestApp({
+      config: {
+        prefixes: { tax: '/' },
+        tax: {
+          french_keys: true,
+          users: { alice: await hashPassword('s3cret pass', { N: 1024, r: 8, p: 1 }) },
+          audit_file: auditFile,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const ALICE = { authorization: `Basic ${Buffer.from('alice:s3cret pass').toString('base64')}` };
+
+  it('answers at / with French keys, for configured users only', async () => {
+    const res = await t.app.inject({
+      url: `/?${encodeURI('marié=oui&enfants=3&salaire=200000')}`,
+      headers: ALICE,
+    });
+    expect(res.json()).toEqual({
+      réponse: {
+        result: {
+          marié: 'oui',
+          enfants: 3,
+          salaire: 200000,
+          impôt: 42842,
+          surcôte: 17283,
+          taux: 0.41,
+          décôte: 0,
+          réduction: 0,
+        },
+      },
+    });
+    const admin = await t.app.inject({
+      url: `/?${encodeURI('marié=oui&enfants=3&salaire=200000')}`,
+      headers: ADMIN,
+    });
+    expect(admin.statusCode).toBe(401);
+    expect(admin.json()).toEqual({ réponse: { erreurs: ['authentification requise'] } });
+    const bad = await t.app.inject({ url: '/?enfants=x', headers: ALICE });
+    expect(bad.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs[0]).toBe(
+      'mauvais ensemble de paramètres : marié, enfants et salaire sont attendus',
+    );
+  });
+
+  it('writes one audit line per request to its file, without the password', async () => {
+    const res = await t.app.inject({
+      url: `/?${encodeURI('marié=non&enfants=0&salaire=100000')}`,
+      headers: ALICE,
+    });
+    expect(res.statusCode).toBe(200);
+    // Audit lines are written synchronously: the line is in the file when the answer is.
+    const text = readFileSync(auditFile, 'utf8');
+    const line = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.req_id === res.headers['x-request-id']);
+    expect(line).toMatchObject({
+      audit: 'tax',
+      user: 'alice',
+      status: 200,
+      result: { tax: 22986 },
+    });
+    expect(text).not.toContain('s3cret');
+  });
+});
