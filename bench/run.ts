@@ -97,6 +97,7 @@ async function load(base: string, s: HttpScenario): Promise<Row> {
     headers: s.headers ?? {},
     body: s.body,
     connections: s.connections ?? connections,
+    ...(s.paths ? { requests: s.paths.map((p) => ({ path: p })) } : {}),
   };
   await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, pools, caches
   const result = await autocannon({ ...opts, duration });

@@ -1,6 +1,7 @@
 import { coreScenarios } from './core.js';
 import { marketScenarios } from './market.js';
+import { taxScenarios } from './tax.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario `npm run bench` runs, in order; the first is the ceiling. */
-export const scenarios: Scenario[] = [...coreScenarios, ...marketScenarios];
+export const scenarios: Scenario[] = [...coreScenarios, ...marketScenarios, ...taxScenarios];

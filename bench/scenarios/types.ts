@@ -7,6 +7,8 @@ export interface HttpScenario {
   target: 'ceiling' | 'agora';
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
+  /** Several paths taken in rotation instead of `path` alone. */
+  paths?: string[];
   headers?: Record<string, string>;
   body?: string;
   connections?: number;

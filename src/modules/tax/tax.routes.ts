@@ -9,13 +9,17 @@ import { AppError } from '../../core/errors.js';
 import type { Verifier } from './tax.auth.js';
 import { computeTax, type AdminData } from './tax.engine.js';
 import {
-  BatchAnswer,
-  TaxAnswer,
-  TaxErrors,
+  BatchAnswerEn,
+  BatchAnswerFr,
+  TaxAnswerEn,
+  TaxAnswerFr,
+  TaxErrorsEn,
+  TaxErrorsFr,
   TaxQuery,
   answer,
   errorBody,
-  formatResult,
+  resultEn,
+  resultFr,
 } from './tax.schemas.js';
 import { checkTaxpayer, type Language } from './tax.validation.js';
 
@@ -58,6 +62,8 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   };
 
   const security = [{ basicAuth: [] }];
+  const fr = language === 'fr';
+  const errors = fr ? TaxErrorsFr : TaxErrorsEn;
 
   routes.get(
     '/',
@@ -68,7 +74,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         summary: 'Income tax of one taxpayer (2019 scale, 2018 income)',
         security,
         querystring: TaxQuery,
-        response: { 200: TaxAnswer, 400: TaxErrors, 401: TaxErrors },
+        response: { 200: fr ? TaxAnswerFr : TaxAnswerEn, 400: errors, 401: errors },
       },
     },
     async (request, reply) => {
@@ -103,34 +109,43 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         body: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
           maxItems: options.batchMax,
         }),
-        response: { 200: BatchAnswer, 400: TaxErrors, 401: TaxErrors },
+        response: { 200: fr ? BatchAnswerFr : BatchAnswerEn, 400: errors, 401: errors },
       },
     },
     async (request) => {
       const started = performance.now();
-      let failed = 0;
-      const results = request.body.map((item) => {
-        const checked = checkTaxpayer(item, language);
-        if (!checked.ok) {
-          failed += 1;
-          return language === 'fr' ? { erreurs: checked.errors } : { errors: checked.errors };
-        }
-        return {
-          result: formatResult(checked.taxpayer, computeTax(admin, checked.taxpayer), language),
-        };
-      });
+      const checked = request.body.map((item) => checkTaxpayer(item, language));
       audit.write(
         {
           audit: 'tax',
           req_id: request.id,
           user: request.taxUser,
-          items: results.length,
-          failed,
+          items: checked.length,
+          failed: checked.filter((c) => !c.ok).length,
           ms: performance.now() - started,
         },
         'tax batch computed',
       );
-      return language === 'fr' ? { réponse: { résultats: results } } : { response: { results } };
+      if (fr) {
+        return {
+          réponse: {
+            résultats: checked.map((c) =>
+              c.ok
+                ? { result: resultFr(c.taxpayer, computeTax(admin, c.taxpayer)) }
+                : { erreurs: c.errors },
+            ),
+          },
+        };
+      }
+      return {
+        response: {
+          results: checked.map((c) =>
+            c.ok
+              ? { result: resultEn(c.taxpayer, computeTax(admin, c.taxpayer)) }
+              : { errors: c.errors },
+          ),
+        },
+      };
     },
   );
 }
