@@ -20,6 +20,7 @@ import databasePlugin from './core/db/plugin.js';
 import errors from './core/errors.js';
 import health from './core/health.js';
 import { createLogger, RequestLogController } from './core/logging.js';
+import mail, { type Mailer } from './core/mail.js';
 import metrics from './core/metrics.js';
 import type { AgoraModule } from './core/module.js';
 import openapi from './core/openapi.js';
@@ -43,6 +44,8 @@ export interface BuildOptions {
   bus?: Bus;
   /** Modules to mount instead of the built-in ones (tests). */
   modules?: readonly AgoraModule[];
+  /** Mailer for admin alerts (tests); otherwise from the `mail` settings. */
+  mailer?: Mailer | null;
   /** Directory of built web pages (tests). */
   webRoot?: string;
 }
@@ -115,6 +118,7 @@ export async function buildApp(
     await app.register(busPlugin, options.bus ? { bus: options.bus } : {});
     await app.register(realtime);
     await app.register(health);
+    await app.register(mail, options.mailer === undefined ? {} : { mailer: options.mailer });
     await app.register(admin);
 
     const info: Info = { name: 'agora', version: VERSION, docs: '/docs', modules: [] };

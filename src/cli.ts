@@ -5,7 +5,10 @@
 import { Command, Option } from 'commander';
 import { selectModules, migrationSets } from './app.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
-import { MigrationError, migrateToLatest, openDatabase } from './core/db/index.js';
+import { migrateToLatest, openDatabase } from './core/db/index.js';
+import { StartupError } from './core/errors.js';
+import { createMailer } from './core/mail.js';
+import { pino } from 'pino';
 import { createLogger, LogFileError } from './core/logging.js';
 import { MODULES } from './modules/index.js';
 import { exitOnSignals, startServer } from './server.js';
@@ -79,8 +82,20 @@ export function failStart(err: unknown): number {
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`agora: cannot start: ${message}\n`);
-  // Opening and migrating the database is the first thing that touches it.
-  return err instanceof MigrationError ? EXIT.database : EXIT.failure;
+  return err instanceof StartupError ? err.exitCode : EXIT.failure;
+}
+
+/** Tells the administrator why the server did not start (when mail is configured). */
+async function mailStartupFailure(config: Config, err: unknown, code: number): Promise<void> {
+  // The server's logger may be what failed: report on stderr.
+  const logger = pino({ level: 'info' }, pino.destination(2));
+  const mailer = createMailer(config.mail, logger);
+  if (!mailer) return;
+  const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  await mailer.send(
+    `server failed to start (exit code ${code})`,
+    `Agora could not start on ${config.host}:${config.port}.\n\nCause: ${cause}\n`,
+  );
 }
 
 export function createProgram(): Command {
@@ -94,11 +109,15 @@ export function createProgram(): Command {
       .command('serve', { isDefault: true })
       .description('run the HTTP server (default command)'),
   ).action(async (options: ServerFlags) => {
+    let config: Config | undefined;
     try {
-      const server = await startServer(configFrom(options));
+      config = configFrom(options);
+      const server = await startServer(config);
       exitOnSignals(server);
     } catch (err) {
-      process.exitCode = failStart(err);
+      const code = failStart(err);
+      if (config) await mailStartupFailure(config, err, code);
+      process.exitCode = code;
     }
   });
 

@@ -61,6 +61,26 @@ export const ConfigSchema = Type.Object(
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    mail: Type.Object(
+      {
+        /** SMTP server; empty: no mail. */
+        host: Type.String({ default: '' }),
+        port: Type.Integer({ minimum: 1, maximum: 65535, default: 25 }),
+        /** TLS from the first byte (port 465). */
+        secure: Type.Boolean({ default: false }),
+        /** Refuse to send unless the server upgrades with STARTTLS. */
+        starttls: Type.Boolean({ default: false }),
+        user: Type.String({ default: '' }),
+        password: Type.String({ default: '' }),
+        from: Type.String({ default: 'agora@localhost' }),
+        /** The administrator; empty: no mail. */
+        to: Type.String({ default: '' }),
+        subject_prefix: Type.String({ default: '[agora]' }),
+        /** At most one alert mail per this many milliseconds. */
+        throttle_ms: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     market: MarketConfig,
     tax: TaxConfig,
     realtime: Type.Object(
@@ -203,6 +223,36 @@ export const SETTINGS: readonly Setting[] = [
     key: 'market.idempotency_ttl_hours',
     env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
     description: 'how long an Idempotency-Key of a purchase is remembered',
+  },
+  {
+    key: 'mail.host',
+    env: 'AGORA_MAIL_HOST',
+    description: 'SMTP server for admin alerts; empty: no mail',
+  },
+  { key: 'mail.port', env: 'AGORA_MAIL_PORT', description: 'SMTP port' },
+  {
+    key: 'mail.secure',
+    env: 'AGORA_MAIL_SECURE',
+    description: 'TLS from the first byte (port 465)',
+  },
+  { key: 'mail.starttls', env: 'AGORA_MAIL_STARTTLS', description: 'require STARTTLS' },
+  {
+    key: 'mail.user',
+    env: 'AGORA_MAIL_USER',
+    description: 'SMTP user (with a password: authenticate)',
+  },
+  { key: 'mail.password', env: 'AGORA_MAIL_PASSWORD', description: 'SMTP password' },
+  { key: 'mail.from', env: 'AGORA_MAIL_FROM', description: 'sender of alert mails' },
+  { key: 'mail.to', env: 'AGORA_MAIL_TO', description: 'the administrator who receives alerts' },
+  {
+    key: 'mail.subject_prefix',
+    env: 'AGORA_MAIL_SUBJECT_PREFIX',
+    description: 'prefix of alert subjects',
+  },
+  {
+    key: 'mail.throttle_ms',
+    env: 'AGORA_MAIL_THROTTLE_MS',
+    description: 'at most one alert mail per this many milliseconds',
   },
   {
     key: 'tax.french_keys',
@@ -432,6 +482,8 @@ export function redactConfig(config: Config): Plain {
   if (copy.admin_token) copy.admin_token = '***';
   if (typeof copy.db === 'string') copy.db = redactUrl(copy.db);
   if (typeof copy.redis_url === 'string') copy.redis_url = redactUrl(copy.redis_url);
+  const mail = copy.mail as Record<string, unknown> | undefined;
+  if (mail?.password) mail.password = '***';
   return copy;
 }
 

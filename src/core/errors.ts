@@ -24,6 +24,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A failure that stops the server from starting, with the exit code that names its kind
+ * (2: a dependency — database, admin data — is unreachable or missing).
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** What an envelope needs to render an error. */
 export interface ErrorInfo {
   code: string;

@@ -28,6 +28,7 @@ import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
+import { StartupError } from '../errors.js';
 import { resolveDatabase, type DialectName } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -189,8 +190,12 @@ export interface MigrationReport {
   applied: string[];
 }
 
-export class MigrationError extends Error {
+/** The database could not be reached or brought up to date: exit code 2. */
+export class MigrationError extends StartupError {
   override name = 'MigrationError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 2, options);
+  }
 }
 
 /**

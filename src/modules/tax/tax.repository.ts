@@ -1,10 +1,15 @@
 /** The tax module's SQL: reading the administration's data. */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core/db/index.js';
+import { StartupError } from '../../core/errors.js';
 import type { AdminData } from './tax.engine.js';
 
-export class AdminDataMissing extends Error {
+/** The tax tables are empty or incomplete: the server cannot start (exit code 2). */
+export class AdminDataMissing extends StartupError {
   override name = 'AdminDataMissing';
+  constructor(message: string) {
+    super(message, 2);
+  }
 }
 
 /** NUMERIC arrives as a string from PostgreSQL and MySQL; the decimal text maps to the same double. */
