@@ -143,6 +143,15 @@ describe('tax HTTP contract', () => {
     }
   });
 
+  it('leaves out the Basic challenge for scripts that say they are scripts (no browser login dialog)', async () => {
+    const res = await t.app.inject({
+      url: `/tax/?${query(CASES[0]!)}`,
+      headers: { 'x-requested-with': 'XMLHttpRequest' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
   it('computes a batch in input order with per-item errors', async () => {
     const res = await t.app.inject({
       method: 'POST',

@@ -142,6 +142,7 @@ export const taxModule: AgoraModule = {
   description:
     'French income tax (2019 scale, 2018 income) behind Basic auth, with an audit log and a batch endpoint.',
   defaultPrefix: '/tax',
+  page: '/',
   migrations: taxMigrations,
   async plugin(app, { mount }) {
     const config = app.config.tax;

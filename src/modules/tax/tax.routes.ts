@@ -5,7 +5,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { AppError } from '../../core/errors.js';
+import { WEB_ROOT } from '../../core/web.js';
 import type { Verifier } from './tax.auth.js';
 import { computeTax, type AdminData } from './tax.engine.js';
 import {
@@ -48,6 +51,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
   const authenticate = async (request: FastifyRequest): Promise<void> => {
+    if (request.method === 'GET' && wantsPage(request)) return;
     const user = await verifier.verify(request.headers.authorization);
     if (user === null) {
       throw new AppError(
@@ -55,13 +59,23 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         401,
         language === 'fr' ? 'authentification requise' : 'authentication required',
         undefined,
-        { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
+        // Browsers answer a Basic challenge to a script's request with their own login dialog;
+        // scripts that say so (X-Requested-With, as the tax page does) get the 401 without it.
+        request.headers['x-requested-with'] === 'XMLHttpRequest'
+          ? {}
+          : { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
       );
     }
     request.taxUser = user;
   };
 
   const security = [{ basicAuth: [] }];
+  const page = existsSync(path.join(WEB_ROOT, 'pages/tax/index.html'));
+  /** A browser opening the bare URL gets the page; anything with parameters is the API. */
+  const wantsPage = (request: FastifyRequest): boolean =>
+    page &&
+    Object.keys(request.query as object).length === 0 &&
+    (request.headers.accept ?? '').includes('text/html');
   const fr = language === 'fr';
   const errors = fr ? TaxErrorsFr : TaxErrorsEn;
 
@@ -78,6 +92,9 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
       },
     },
     async (request, reply) => {
+      if (wantsPage(request)) {
+        return reply.header('cache-control', 'no-cache').sendFile('pages/tax/index.html', WEB_ROOT);
+      }
       const started = performance.now();
       const params = request.query as Record<string, unknown>;
       const checked = checkTaxpayer(params, language);
