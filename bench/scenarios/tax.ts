@@ -3,15 +3,11 @@ import { readFileSync } from 'node:fs';
 import { computeTax } from '../../src/modules/tax/index.js';
 import { ADMIN_DATA_2019 } from '../../src/modules/tax/tax.admin-data.js';
 import type { Scenario } from './types.js';
+import type { ClientResult } from '../../src/modules/tax/tax.client.js';
 
-interface Case {
-  married: 'yes' | 'no';
-  children: number;
-  salary: number;
-}
 const CASES = JSON.parse(
   readFileSync(new URL('../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
-) as Case[];
+) as ClientResult[];
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 
 /** Taxpayers per second through the pure engine, on one core. */

@@ -3,26 +3,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/modules/tax/tax.auth.js';
 import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
+import type { ClientResult } from '../../src/modules/tax/tax.client.js';
 
-interface Case {
-  id: number;
-  married: 'yes' | 'no';
-  children: number;
-  salary: number;
-  tax: number;
-  surcharge: number;
-  rate: number;
-  discount: number;
-  reduction: number;
-}
 const CASES = JSON.parse(
   readFileSync(new URL('../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
-) as Case[];
+) as ClientResult[];
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
 
-const query = (c: Pick<Case, 'married' | 'children' | 'salary'>): string =>
+const query = (c: Pick<ClientResult, 'married' | 'children' | 'salary'>): string =>
   `married=${c.married}&children=${c.children}&salary=${c.salary}`;
-const resultOf = ({ id: _id, ...rest }: Case): Omit<Case, 'id'> => rest;
+const resultOf = ({ id: _id, ...rest }: ClientResult): Omit<ClientResult, 'id'> => rest;
 
 describe.each(dialects())('tax over HTTP on %s', (dialect) => {
   let t: TestApp;

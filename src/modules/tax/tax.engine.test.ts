@@ -2,22 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeTax } from './tax.engine.js';
 import { ADMIN_DATA_2019 } from './tax.admin-data.js';
-
-interface Expected {
-  id: number;
-  married: 'yes' | 'no';
-  children: number;
-  salary: number;
-  tax: number;
-  surcharge: number;
-  rate: number;
-  discount: number;
-  reduction: number;
-}
+import type { ClientResult } from './tax.client.js';
 
 const expected = JSON.parse(
   readFileSync(new URL('../../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
-) as Expected[];
+) as ClientResult[];
 
 describe('tax engine', () => {
   it.each(expected)('reproduces reference case $id exactly', (c) => {
