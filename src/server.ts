@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
-import { createLogger } from './core/logging.js';
+import { createLogger, reopenLogFiles } from './core/logging.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -72,4 +72,9 @@ export function exitOnSignals(server: RunningServer): void {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // Log rotation: logrotate renames the files, then sends SIGHUP; we reopen them by path.
+  process.on('SIGHUP', () => {
+    const files = reopenLogFiles();
+    server.app.log.info({ files }, 'log files reopened');
+  });
 }

@@ -59,3 +59,28 @@ describe('logging', () => {
     ).toThrow(LogFileError);
   });
 });
+
+describe('log rotation', () => {
+  it('reopens the log file on SIGHUP, so a renamed file stops growing and a new one starts', async () => {
+    const { renameSync } = await import('node:fs');
+    const { startServerProcess } = await import('./process.js');
+    const dir = tempDir();
+    const logFile = path.join(dir, 'agora.log');
+    const server = await startServerProcess(['--data-dir', dir, '--log-file', logFile]);
+    await fetch(`${server.url}/before-rotation`);
+    await server.waitForLog(/^request completed$/, { url: '/before-rotation' });
+    renameSync(logFile, `${logFile}.1`);
+    server.child.kill('SIGHUP');
+    await server.waitForLog(/^log files reopened$/);
+    await fetch(`${server.url}/after-rotation`);
+    await server.waitForLog(/^request completed$/, { url: '/after-rotation' });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const rotated = readFileSync(`${logFile}.1`, 'utf8');
+    const fresh = readFileSync(logFile, 'utf8');
+    expect(rotated).toContain('/before-rotation');
+    expect(rotated).not.toContain('/after-rotation');
+    expect(fresh).toContain('/after-rotation');
+    expect(fresh).toContain('log files reopened');
+  });
+});

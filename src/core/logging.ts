@@ -15,6 +15,18 @@ declare module 'fastify' {
   }
 }
 
+/** Every open log file of this process, for rotation (see `reopenLogFiles`). */
+const reopeners = new Set<() => void>();
+
+/**
+ * Reopens every log file by its path, so an external rotation (logrotate: rename, then SIGHUP)
+ * makes new lines go to a new file. The server calls this on SIGHUP.
+ */
+export function reopenLogFiles(): number {
+  for (const reopen of reopeners) reopen();
+  return reopeners.size;
+}
+
 export class LogFileError extends Error {
   override name = 'LogFileError';
 }
@@ -58,21 +70,23 @@ export function createLogger(
     streams.push({ stream: pino.destination({ fd: 1, sync: false }) });
   }
   if (config.log_file) {
-    let fd: number;
     try {
+      // Fail now, with a clear message, rather than on the first line written.
       mkdirSync(path.dirname(path.resolve(config.log_file)), { recursive: true });
-      fd = openSync(config.log_file, 'a');
+      closeSync(openSync(config.log_file, 'a'));
     } catch (err) {
       throw new LogFileError(`Cannot open log file ${config.log_file}: ${(err as Error).message}`);
     }
-    const file = pino.destination({ fd, sync: config.log_sync === true });
-    file.on('close', () => {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed by the stream itself
-      }
+    const file = pino.destination({
+      dest: config.log_file,
+      append: true,
+      sync: config.log_sync === true,
     });
+    const reopen = (): void => {
+      file.reopen();
+    };
+    reopeners.add(reopen);
+    file.on('close', () => reopeners.delete(reopen));
     streams.push({ stream: file });
   }
   const only = streams[0];
