@@ -1,6 +1,6 @@
 /** The core's own scenarios: the ceiling, the cheapest Agora routes, and realtime fan-out. */
 import WebSocket from 'ws';
-import type { Scenario } from './types.js';
+import { sendJson, type Scenario } from './types.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 2000);
 
@@ -56,12 +56,11 @@ export async function wsFanOut(
 }
 
 async function publishThroughAdmin(baseUrl: string): Promise<void> {
-  const res = await fetch(`${baseUrl}/admin/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ topic: 'bench.fanout', type: 'announcement', data: { text: 'hello' } }),
+  await sendJson(baseUrl, 'POST', '/admin/events', {
+    topic: 'bench.fanout',
+    type: 'announcement',
+    data: { text: 'hello' },
   });
-  if (!res.ok) throw new Error(`publish failed: HTTP ${res.status}`);
 }
 
 export const coreScenarios: Scenario[] = [

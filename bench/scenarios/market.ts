@@ -1,28 +1,18 @@
 /** Market scenarios: query, product list, purchases, and a price change fanned out to subscribers. */
 import { wsFanOut } from './core.js';
-import type { Scenario } from './types.js';
+import { sendJson, type Scenario } from './types.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_MARKET_SUBSCRIBERS ?? 5000);
 let price = 10;
 
 async function stockUp(baseUrl: string): Promise<void> {
   // Enough stock that no purchase in the run fails for want of it.
-  const res = await fetch(`${baseUrl}/market/replenish/1`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amount: 1_000_000 }),
-  });
-  if (!res.ok) throw new Error(`replenish failed: HTTP ${res.status}`);
+  await sendJson(baseUrl, 'PUT', '/market/replenish/1', { amount: 1_000_000 });
 }
 
 async function changePrice(baseUrl: string): Promise<void> {
   price += 1;
-  const res = await fetch(`${baseUrl}/product/3`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ description: 'orange', price }),
-  });
-  if (!res.ok) throw new Error(`price change failed: HTTP ${res.status}`);
+  await sendJson(baseUrl, 'PUT', '/product/3', { description: 'orange', price });
 }
 
 export const marketScenarios: Scenario[] = [

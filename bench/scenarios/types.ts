@@ -26,3 +26,18 @@ export interface CustomScenario {
 }
 
 export type Scenario = HttpScenario | CustomScenario;
+
+/** Sends a JSON request to the server under test; throws unless it answers 2xx. */
+export async function sendJson(
+  baseUrl: string,
+  method: 'POST' | 'PUT',
+  path: string,
+  body: unknown,
+): Promise<void> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} failed: HTTP ${res.status}`);
+}
