@@ -9,13 +9,8 @@ import admin from './core/admin.js';
 import type { Bus } from './core/bus/index.js';
 import busPlugin from './core/bus/index.js';
 import { enabledModules, modulePrefix, type Config } from './core/config.js';
-import { coreMigrations } from './core/db/migrations/index.js';
-import {
-  migrateToLatest,
-  openDatabase,
-  type DatabaseHandle,
-  type MigrationSet,
-} from './core/db/index.js';
+import { migrationSets } from './core/db/migrations/index.js';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
 import errors from './core/errors.js';
 import health from './core/health.js';
@@ -57,14 +52,6 @@ export function selectModules(
 ): AgoraModule[] {
   const enabled: readonly string[] = enabledModules(config);
   return available.filter((m) => enabled.includes(m.name));
-}
-
-/** Every migration set the given modules need, the core's first. */
-export function migrationSets(modules: readonly AgoraModule[]): MigrationSet[] {
-  return [
-    { name: 'core', migrations: coreMigrations },
-    ...modules.flatMap((m) => (m.migrations ? [{ name: m.name, migrations: m.migrations }] : [])),
-  ];
 }
 
 /**

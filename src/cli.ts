@@ -3,10 +3,11 @@
  * Every server setting has a flag here, an AGORA_* variable and an agora.yaml key.
  */
 import { Command, Option } from 'commander';
-import { selectModules, migrationSets } from './app.js';
+import { selectModules } from './app.js';
+import { migrationSets } from './core/db/migrations/index.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { migrateToLatest, openDatabase } from './core/db/index.js';
-import { StartupError } from './core/errors.js';
+import { EXIT_DEPENDENCY, StartupError } from './core/errors.js';
 import { createMailer } from './core/mail.js';
 import { pino } from 'pino';
 import { createLogger, LogFileError } from './core/logging.js';
@@ -15,7 +16,7 @@ import { exitOnSignals, startServer } from './server.js';
 import { VERSION } from './version.js';
 
 /** Exit codes a supervisor (or a test) can tell apart. */
-export const EXIT = { ok: 0, failure: 1, database: 2, usage: 64 } as const;
+export const EXIT = { ok: 0, failure: 1, database: EXIT_DEPENDENCY, usage: 64 } as const;
 
 interface ServerFlags {
   config?: string;

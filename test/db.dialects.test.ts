@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationSets } from '../src/app.js';
+import { migrationSets } from '../src/core/db/migrations/index.js';
 import { migrateToLatest } from '../src/core/db/index.js';
 import { echoModule } from './fixtures/echo-module.js';
 import { buildTestApp, dialects, type TestApp } from './helper.js';

@@ -24,6 +24,9 @@ export class AppError extends Error {
   }
 }
 
+/** Exit code of a start-up failure caused by a dependency (database, migration, admin data). */
+export const EXIT_DEPENDENCY = 2;
+
 /**
  * A failure that stops the server from starting, with the exit code that names its kind
  * (2: a dependency — database, admin data — is unreachable or missing).

@@ -28,7 +28,7 @@ import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
-import { StartupError } from '../errors.js';
+import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
 import { resolveDatabase, type DialectName } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -194,7 +194,7 @@ export interface MigrationReport {
 export class MigrationError extends StartupError {
   override name = 'MigrationError';
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 2, options);
+    super(message, EXIT_DEPENDENCY, options);
   }
 }
 

@@ -8,7 +8,7 @@ import { openDatabase, migrateToLatest } from '../../core/db/index.js';
 import type { ErrorEnvelope } from '../../core/errors.js';
 import { createLogger } from '../../core/logging.js';
 import type { AgoraModule } from '../../core/module.js';
-import { coreMigrations } from '../../core/db/migrations/index.js';
+import { migrationSets } from '../../core/db/migrations/index.js';
 import { createMemoryBus } from '../../core/bus/memory.js';
 import { marketMigrations } from './migrations/index.js';
 import { marketRoutes, productRoutes } from './market.routes.js';
@@ -47,10 +47,10 @@ function setupCommand(program: Command, loadConfig: () => Config): void {
       const logger = createLogger({ ...config, log_level: 'warn' });
       const database = openDatabase(config, logger);
       try {
-        await migrateToLatest(database.db, [
-          { name: 'core', migrations: coreMigrations },
-          { name: 'market', migrations: marketMigrations },
-        ]);
+        await migrateToLatest(
+          database.db,
+          migrationSets([{ name: 'market', migrations: marketMigrations }]),
+        );
         const service = createMarketService({
           db: database.db,
           bus: createMemoryBus({ history: 0, logger }),

@@ -1,14 +1,14 @@
 /** The tax module's SQL: reading the administration's data. */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core/db/index.js';
-import { StartupError } from '../../core/errors.js';
+import { EXIT_DEPENDENCY, StartupError } from '../../core/errors.js';
 import type { AdminData } from './tax.engine.js';
 
 /** The tax tables are empty or incomplete: the server cannot start (exit code 2). */
 export class AdminDataMissing extends StartupError {
   override name = 'AdminDataMissing';
   constructor(message: string) {
-    super(message, 2);
+    super(message, EXIT_DEPENDENCY);
   }
 }
 

@@ -5,3 +5,13 @@ import * as m0001 from './0001_meta.js';
 export const coreMigrations: Record<string, Migration> = {
   '0001_meta': m0001,
 };
+
+/** Every migration set the given modules need, the core's first (see `migrateToLatest`). */
+export function migrationSets(
+  modules: readonly { name: string; migrations?: Record<string, Migration> }[],
+): { name: string; migrations: Record<string, Migration> }[] {
+  return [
+    { name: 'core', migrations: coreMigrations },
+    ...modules.flatMap((m) => (m.migrations ? [{ name: m.name, migrations: m.migrations }] : [])),
+  ];
+}
