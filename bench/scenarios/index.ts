@@ -1,7 +1,13 @@
 import { coreScenarios } from './core.js';
 import { marketScenarios } from './market.js';
+import { numbersScenarios } from './numbers.js';
 import { taxScenarios } from './tax.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario `npm run bench` runs, in order; the first is the ceiling. */
-export const scenarios: Scenario[] = [...coreScenarios, ...marketScenarios, ...taxScenarios];
+export const scenarios: Scenario[] = [
+  ...coreScenarios,
+  ...marketScenarios,
+  ...numbersScenarios,
+  ...taxScenarios,
+];

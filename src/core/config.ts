@@ -11,6 +11,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { MarketConfig } from '../modules/market/market.config.js';
+import { NumbersConfig } from '../modules/numbers/numbers.config.js';
 import { TaxConfig } from '../modules/tax/tax.config.js';
 import { MODULE_NAMES } from '../modules/names.js';
 
@@ -82,6 +83,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     market: MarketConfig,
+    numbers: NumbersConfig,
     tax: TaxConfig,
     realtime: Type.Object(
       {
@@ -223,6 +225,56 @@ export const SETTINGS: readonly Setting[] = [
     key: 'market.idempotency_ttl_hours',
     env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
     description: 'how long an Idempotency-Key of a purchase is remembered',
+  },
+  {
+    key: 'numbers.source',
+    env: 'AGORA_NUMBERS_SOURCE',
+    description: 'where GET /total takes its list: simulated or http',
+  },
+  {
+    key: 'numbers.count',
+    env: 'AGORA_NUMBERS_COUNT',
+    description: 'the simulated list is 0 … count − 1',
+  },
+  {
+    key: 'numbers.delay_ms',
+    env: 'AGORA_NUMBERS_DELAY_MS',
+    description: 'the simulated backend answers after this delay',
+  },
+  {
+    key: 'numbers.upstream_url',
+    env: 'AGORA_NUMBERS_UPSTREAM_URL',
+    description: 'the http source: a URL answering a JSON array of numbers',
+  },
+  {
+    key: 'numbers.upstream_timeout_ms',
+    env: 'AGORA_NUMBERS_UPSTREAM_TIMEOUT_MS',
+    description: 'the whole upstream call must finish within this (502 otherwise)',
+  },
+  {
+    key: 'numbers.upstream_max_bytes',
+    env: 'AGORA_NUMBERS_UPSTREAM_MAX_BYTES',
+    description: 'a longer upstream body is refused (502)',
+  },
+  {
+    key: 'numbers.cache_ttl_ms',
+    env: 'AGORA_NUMBERS_CACHE_TTL_MS',
+    description: 'reuse a computed total this long; 0: off',
+  },
+  {
+    key: 'numbers.post_max_bytes',
+    env: 'AGORA_NUMBERS_POST_MAX_BYTES',
+    description: 'largest POST /total body (413 past it)',
+  },
+  {
+    key: 'numbers.max_count',
+    env: 'AGORA_NUMBERS_MAX_COUNT',
+    description: 'largest count GET /numbers serves',
+  },
+  {
+    key: 'numbers.total_path',
+    env: 'AGORA_NUMBERS_TOTAL_PATH',
+    description: 'where the sum endpoint lives',
   },
   {
     key: 'mail.host',

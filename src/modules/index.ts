@@ -4,6 +4,7 @@
  */
 import type { AgoraModule } from '../core/module.js';
 import { marketModule } from './market/index.js';
+import { numbersModule } from './numbers/index.js';
 import { taxModule } from './tax/index.js';
 
-export const MODULES: readonly AgoraModule[] = [marketModule, taxModule];
+export const MODULES: readonly AgoraModule[] = [marketModule, numbersModule, taxModule];

@@ -1,0 +1,312 @@
+/**
+ * The numbers module's HTTP surface: `GET|POST /total`, the module's own upstream
+ * `GET /numbers`, `GET /numbers/stats` for the page, and the page itself.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, ErrorBody } from '../../core/errors.js';
+import { WEB_ROOT } from '../../core/web.js';
+import type { NumbersConfig } from './numbers.config.js';
+import type { Total, TotalService } from './numbers.service.js';
+import { feed, rangeArrayStream, UpstreamError } from './numbers.source.js';
+import { ArrayParseError, ArraySummer } from './numbers.sum.js';
+
+const TotalBody = Type.Object(
+  {
+    total: Type.Number({
+      description:
+        'The sum. Integers are exact at any size (written as a JSON integer, possibly beyond 2^53); ' +
+        'a list with fractions is summed with compensated (Neumaier) summation into a double.',
+    }),
+  },
+  { description: 'The total of the list' },
+);
+
+const errors = { 400: ErrorBody, 413: ErrorBody, 422: ErrorBody, 502: ErrorBody };
+
+function sendTotal(reply: FastifyReply, json: string): FastifyReply {
+  // Built by hand: a BigInt total has no JSON.stringify, and the text is already exact.
+  return reply.type('application/json; charset=utf-8').send(`{"total":${json}}`);
+}
+
+function serverTiming(ms: number): string {
+  return `upstream;dur=${ms.toFixed(1)}`;
+}
+
+/** The total's text, or a 422 when a fractional total overflows a double. */
+function totalText(toJSON: () => string): string {
+  try {
+    return toJSON();
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new AppError('NUMBERS_TOTAL_OUT_OF_RANGE', 422, 'the total does not fit in a double');
+    }
+    throw err;
+  }
+}
+
+export interface TotalRouteOptions {
+  config: NumbersConfig;
+  service: TotalService;
+}
+
+/** `GET /total` (the configured source) and `POST /total` (the body's list). */
+export async function totalRoutes(
+  app: FastifyInstance,
+  { config, service }: TotalRouteOptions,
+): Promise<void> {
+  // The body is parsed as it streams: hand the raw stream to the handler, whatever its type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    done(null, payload);
+  });
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  routes.get(
+    '/',
+    {
+      schema: {
+        tags: ['numbers'],
+        summary: 'The sum of the configured source’s list',
+        description:
+          'Concurrent requests share one upstream call (coalescing); the `Server-Timing` header ' +
+          'says how long the upstream and the sum took. Upstream failures answer 502.',
+        response: { 200: TotalBody, 502: ErrorBody },
+      },
+    },
+    async (_request, reply) => {
+      let total: Total;
+      try {
+        total = await service.total();
+      } catch (err) {
+        if (err instanceof UpstreamError) {
+          throw new AppError('NUMBERS_UPSTREAM_FAILED', 502, err.message);
+        }
+        throw err;
+      }
+      reply.header('server-timing', serverTiming(total.ms)).header('cache-control', 'no-store');
+      return sendTotal(reply, total.json);
+    },
+  );
+
+  routes.post(
+    '/',
+    {
+      schema: {
+        tags: ['numbers'],
+        summary: 'The sum of the JSON array of numbers in the body',
+        description:
+          'The body is parsed as it arrives (any size up to `numbers.post_max_bytes`, 413 past it). ' +
+          'A malformed array or a non-number answers 400 with the byte offset and element index.',
+        response: { 200: TotalBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const limit = config.post_max_bytes;
+      const declared = Number(request.headers['content-length'] ?? 0);
+      const tooLarge = new AppError(
+        'NUMBERS_BODY_TOO_LARGE',
+        413,
+        `the body is larger than ${limit} bytes`,
+        { limit },
+        { connection: 'close' },
+      );
+      if (declared > limit) throw tooLarge;
+      const started = performance.now();
+      const summer = new ArraySummer();
+      try {
+        const body = request.body as Readable | undefined;
+        if (body) {
+          let bytes = 0;
+          for await (const chunk of body) {
+            const piece = chunk as Buffer;
+            bytes += piece.length;
+            if (bytes > limit) throw tooLarge;
+            await feed(summer, piece);
+          }
+          service.bytesParsed.inc({ source: 'post' }, bytes);
+        }
+        summer.end();
+      } catch (err) {
+        if (err instanceof ArrayParseError) {
+          // The rest of the body is not read: close the connection rather than drain it.
+          throw new AppError(
+            'NUMBERS_BAD_ARRAY',
+            400,
+            `the body is not a JSON array of numbers: ${err.message}`,
+            { offset: err.offset, element: err.element },
+            { connection: 'close' },
+          );
+        }
+        throw err;
+      }
+      service.countSummed(summer.sum.count);
+      const json = totalText(() => summer.sum.toJSON());
+      reply.header('server-timing', `sum;dur=${(performance.now() - started).toFixed(1)}`);
+      return sendTotal(reply, json);
+    },
+  );
+}
+
+const NumbersQuery = (config: NumbersConfig) =>
+  Type.Object(
+    {
+      count: Type.Integer({
+        minimum: 0,
+        maximum: config.max_count,
+        default: config.count,
+        description: 'how many numbers: the array is 0 … count − 1',
+      }),
+      delay_ms: Type.Integer({
+        minimum: 0,
+        maximum: 60_000,
+        default: 0,
+        description: 'wait this long before answering',
+      }),
+    },
+    { additionalProperties: false },
+  );
+
+export interface NumbersRouteOptions {
+  config: NumbersConfig;
+  service: TotalService;
+}
+
+/** Event-loop delay over the last second, for the page. */
+function loopMonitor(): {
+  read(): { p50_ms: number; p99_ms: number; max_ms: number };
+  stop(): void;
+} {
+  const resolution = 5;
+  const histogram = monitorEventLoopDelay({ resolution });
+  histogram.enable();
+  let last = { p50_ms: 0, p99_ms: 0, max_ms: 0 };
+  // The samples are whole timer intervals: the delay is what exceeds the resolution.
+  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4) / 100 - resolution);
+  const timer = setInterval(() => {
+    last = {
+      p50_ms: ms(histogram.percentile(50)),
+      p99_ms: ms(histogram.percentile(99)),
+      max_ms: ms(histogram.max),
+    };
+    histogram.reset();
+  }, 1000);
+  timer.unref();
+  return {
+    read: () => last,
+    stop() {
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
+}
+
+/** `GET /numbers` (the module's own upstream), `GET /numbers/stats` and the page. */
+export async function numbersRoutes(
+  app: FastifyInstance,
+  { config, service }: NumbersRouteOptions,
+): Promise<void> {
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const monitor = loopMonitor();
+  app.addHook('onClose', async () => {
+    monitor.stop();
+  });
+
+  const page = existsSync(path.join(WEB_ROOT, 'pages/numbers/index.html'));
+  /** A browser opening the bare URL gets the page; anything with parameters is the API. */
+  const wantsPage = (request: FastifyRequest): boolean =>
+    page && !request.url.includes('?') && (request.headers.accept ?? '').includes('text/html');
+
+  routes.get(
+    '/',
+    {
+      schema: {
+        tags: ['numbers'],
+        summary: 'A JSON array of the integers 0 … count − 1, streamed in chunks',
+        description:
+          'The module’s own upstream, for the `http` source and for tests. The text is written ' +
+          'as it is sent and never held whole. (A browser opening the bare URL gets the page.)',
+        querystring: NumbersQuery(config),
+        produces: ['application/json'],
+        response: {
+          // Streamed: the handler sends a Readable of the array's text.
+          200: Type.Unsafe<Readable>(
+            Type.Array(Type.Integer(), { description: 'the integers 0 … count − 1' }),
+          ),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (wantsPage(request)) {
+        return reply
+          .header('cache-control', 'no-cache')
+          .sendFile('pages/numbers/index.html', WEB_ROOT);
+      }
+      const { count, delay_ms: delayMs } = request.query;
+      if (delayMs > 0) {
+        const gone = new AbortController();
+        const onClose = (): void => {
+          gone.abort();
+        };
+        // The response's close (not the request's) says the client went away.
+        reply.raw.once('close', onClose);
+        const left = await sleep(delayMs, undefined, { signal: gone.signal }).then(
+          () => false,
+          () => true,
+        );
+        reply.raw.off('close', onClose);
+        if (left) return reply; // the client went away during the delay
+      }
+      return reply.type('application/json; charset=utf-8').send(rangeArrayStream(count));
+    },
+  );
+
+  routes.get(
+    '/stats',
+    {
+      config: { quietLog: true },
+      schema: {
+        tags: ['numbers'],
+        summary: 'The configured source, call counters and the event-loop delay of the last second',
+        response: {
+          200: Type.Object({
+            source: Type.String(),
+            count: Type.Integer(),
+            delay_ms: Type.Integer(),
+            total_path: Type.String(),
+            upstream_calls: Type.Integer(),
+            coalesced: Type.Integer(),
+            cache_hits: Type.Integer(),
+            in_flight: Type.Boolean(),
+            event_loop: Type.Object({
+              p50_ms: Type.Number(),
+              p99_ms: Type.Number(),
+              max_ms: Type.Number(),
+            }),
+          }),
+        },
+      },
+    },
+    () => {
+      const s = service.stats();
+      return {
+        source: config.source,
+        count: config.count,
+        delay_ms: config.delay_ms,
+        total_path: config.total_path,
+        upstream_calls: s.upstreamCalls,
+        coalesced: s.coalesced,
+        cache_hits: s.cacheHits,
+        in_flight: s.inFlight,
+        event_loop: monitor.read(),
+      };
+    },
+  );
+}
