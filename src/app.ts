@@ -12,6 +12,7 @@ import { enabledModules, modulePrefix, type Config } from './core/config.js';
 import { migrationSets } from './core/db/migrations/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
+import blobsPlugin from './core/blobs/plugin.js';
 import errors from './core/errors.js';
 import health from './core/health.js';
 import { createLogger, RequestLogController } from './core/logging.js';
@@ -102,6 +103,7 @@ export async function buildApp(
     await app.register(metrics);
     await app.register(openapi, { version: VERSION });
     await app.register(databasePlugin, { handle: database });
+    await app.register(blobsPlugin);
     await app.register(busPlugin, options.bus ? { bus: options.bus } : {});
     await app.register(realtime);
     await app.register(health);

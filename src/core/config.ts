@@ -11,6 +11,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { MarketConfig } from '../modules/market/market.config.js';
+import { ImagesConfig } from '../modules/images/images.config.js';
 import { NumbersConfig } from '../modules/numbers/numbers.config.js';
 import { TaxConfig } from '../modules/tax/tax.config.js';
 import { MODULE_NAMES } from '../modules/names.js';
@@ -82,7 +83,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    blobs: Type.Object(
+      {
+        /** `fs`: files under `dir`; `db`: rows in the SQL database (for several nodes). */
+        store: Type.Union([Type.Literal('fs'), Type.Literal('db')], { default: 'fs' }),
+        /** Empty: `<data_dir>/blobs`. */
+        dir: Type.String({ default: '' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     market: MarketConfig,
+    images: ImagesConfig,
     numbers: NumbersConfig,
     tax: TaxConfig,
     realtime: Type.Object(
@@ -225,6 +236,73 @@ export const SETTINGS: readonly Setting[] = [
     key: 'market.idempotency_ttl_hours',
     env: 'AGORA_MARKET_IDEMPOTENCY_TTL_HOURS',
     description: 'how long an Idempotency-Key of a purchase is remembered',
+  },
+  {
+    key: 'blobs.store',
+    env: 'AGORA_BLOBS_STORE',
+    description:
+      'where blobs (images) live: fs (files) or db (the SQL database, for several nodes)',
+  },
+  {
+    key: 'blobs.dir',
+    env: 'AGORA_BLOBS_DIR',
+    description: 'directory of the fs blob store; empty: <data_dir>/blobs',
+  },
+  {
+    key: 'images.max_bytes',
+    env: 'AGORA_IMAGES_MAX_BYTES',
+    description: 'largest upload or remote import in bytes (413 past it)',
+  },
+  {
+    key: 'images.max_pixels',
+    env: 'AGORA_IMAGES_MAX_PIXELS',
+    description: 'largest image in pixels, checked before decoding (422 past it)',
+  },
+  {
+    key: 'images.max_frames',
+    env: 'AGORA_IMAGES_MAX_FRAMES',
+    description: 'most frames of an animated image (422 past it)',
+  },
+  {
+    key: 'images.max_files',
+    env: 'AGORA_IMAGES_MAX_FILES',
+    description: 'most files in one multipart upload',
+  },
+  {
+    key: 'images.max_dimension',
+    env: 'AGORA_IMAGES_MAX_DIMENSION',
+    description: 'largest width or height a transformation may ask for',
+  },
+  {
+    key: 'images.concurrency',
+    env: 'AGORA_IMAGES_CONCURRENCY',
+    description: 'images processed at once; 0: the number of CPU cores',
+  },
+  {
+    key: 'images.queue',
+    env: 'AGORA_IMAGES_QUEUE',
+    description: 'processing requests that may wait; past it 503 with Retry-After',
+  },
+  {
+    key: 'images.process_timeout_s',
+    env: 'AGORA_IMAGES_PROCESS_TIMEOUT_S',
+    description: 'one image processing is abandoned after this (503)',
+  },
+  {
+    key: 'images.remote_timeout_ms',
+    env: 'AGORA_IMAGES_REMOTE_TIMEOUT_MS',
+    description: 'a remote import must finish within this',
+  },
+  {
+    key: 'images.remote_allow_private',
+    env: 'AGORA_IMAGES_REMOTE_ALLOW_PRIVATE',
+    description:
+      'allow remote imports from loopback/private/link-local addresses (off: SSRF guard)',
+  },
+  {
+    key: 'images.signing_key',
+    env: 'AGORA_IMAGES_SIGNING_KEY',
+    description: 'when set, transformation URLs need an HMAC signature `sig`',
   },
   {
     key: 'numbers.source',
@@ -536,6 +614,8 @@ export function redactConfig(config: Config): Plain {
   if (typeof copy.redis_url === 'string') copy.redis_url = redactUrl(copy.redis_url);
   const mail = copy.mail as Record<string, unknown> | undefined;
   if (mail?.password) mail.password = '***';
+  const images = copy.images as Record<string, unknown> | undefined;
+  if (images?.signing_key) images.signing_key = '***';
   return copy;
 }
 

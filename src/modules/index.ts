@@ -3,8 +3,14 @@
  * is the only place that knows them all.
  */
 import type { AgoraModule } from '../core/module.js';
+import { imagesModule } from './images/index.js';
 import { marketModule } from './market/index.js';
 import { numbersModule } from './numbers/index.js';
 import { taxModule } from './tax/index.js';
 
-export const MODULES: readonly AgoraModule[] = [marketModule, numbersModule, taxModule];
+export const MODULES: readonly AgoraModule[] = [
+  marketModule,
+  imagesModule,
+  numbersModule,
+  taxModule,
+];

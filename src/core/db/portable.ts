@@ -2,7 +2,15 @@
  * The few places where SQLite, PostgreSQL and MySQL need different SQL, in one file, so
  * migrations and repositories stay dialect-free everywhere else.
  */
-import { MysqlAdapter, PostgresAdapter, type CreateTableBuilder, type Kysely } from 'kysely';
+import {
+  MysqlAdapter,
+  PostgresAdapter,
+  sql,
+  type CreateTableBuilder,
+  type ColumnDataType,
+  type Expression,
+  type Kysely,
+} from 'kysely';
 import type { DialectName } from './dialect.js';
 
 /** Any Kysely instance or transaction, whatever its tables. */
@@ -38,4 +46,16 @@ export function isUniqueViolation(err: unknown): boolean {
     e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
     e.code === 'SQLITE_CONSTRAINT_UNIQUE'
   );
+}
+
+/** A column for binary data up to hundreds of MB (bytea, longblob, blob). */
+export function blobColumnType(db: AnyKysely): ColumnDataType | Expression<unknown> {
+  switch (dialectOf(db)) {
+    case 'postgres':
+      return 'bytea';
+    case 'mysql':
+      return sql`longblob`;
+    default:
+      return 'blob';
+  }
 }

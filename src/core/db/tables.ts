@@ -3,6 +3,7 @@
  * (`src/modules/<name>/<name>.tables.ts`), added here as modules arrive.
  */
 
+import type { ImagesTables } from '../../modules/images/images.tables.js';
 import type { MarketTables } from '../../modules/market/market.tables.js';
 import type { TaxTables } from '../../modules/tax/tax.tables.js';
 
@@ -12,8 +13,16 @@ export interface AgoraMetaTable {
   updated_at: string;
 }
 
-export interface CoreTables {
-  agora_meta: AgoraMetaTable;
+export interface AgoraBlobsTable {
+  sha256: string;
+  data: Buffer;
+  bytes: number;
+  created_at: string;
 }
 
-export type Database = CoreTables & MarketTables & TaxTables;
+export interface CoreTables {
+  agora_meta: AgoraMetaTable;
+  agora_blobs: AgoraBlobsTable;
+}
+
+export type Database = CoreTables & MarketTables & ImagesTables & TaxTables;

@@ -1,0 +1,124 @@
+/**
+ * Content-addressed blob stores: bytes are kept under their sha256, so the same bytes are stored
+ * once however often they are saved. `fs` (the default) keeps files under the data directory;
+ * `db` keeps them in the SQL database, for several nodes sharing PostgreSQL or MariaDB. The
+ * interface is small enough for an object store later.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/tables.js';
+import { isUniqueViolation } from '../db/portable.js';
+
+export interface BlobStore {
+  readonly kind: 'fs' | 'db';
+  /** Stores `bytes` under their sha256 unless already there; true when newly stored. */
+  put(bytes: Buffer): Promise<{ sha256: string; created: boolean }>;
+  /** The bytes, or null when no blob has this digest. */
+  get(sha256: string): Promise<Buffer | null>;
+  has(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+}
+
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+function checkDigest(sha256: string): void {
+  if (!DIGEST.test(sha256)) throw new Error(`not a sha256 digest: ${sha256}`);
+}
+
+/** Files at `<dir>/<ab>/<cd>/<sha256>`, written to a temporary name and renamed into place. */
+export function createFsBlobStore(dir: string): BlobStore {
+  const where = (sha256: string): string => {
+    checkDigest(sha256);
+    return path.join(dir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  };
+  const exists = async (file: string): Promise<boolean> => {
+    try {
+      await stat(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  };
+  return {
+    kind: 'fs',
+    async put(bytes) {
+      const sha256 = sha256Hex(bytes);
+      const file = where(sha256);
+      if (await exists(file)) return { sha256, created: false };
+      await mkdir(path.dirname(file), { recursive: true });
+      // A reader never sees a half-written file; two writers of the same bytes both succeed.
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(tmp, bytes, { flag: 'wx' });
+      await rename(tmp, file);
+      return { sha256, created: true };
+    },
+    async get(sha256) {
+      try {
+        return await readFile(where(sha256));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+    },
+    has: (sha256) => exists(where(sha256)),
+    async delete(sha256) {
+      await rm(where(sha256), { force: true });
+    },
+  };
+}
+
+/** Rows of `agora_blobs`. */
+export function createDbBlobStore(db: Kysely<Database>): BlobStore {
+  return {
+    kind: 'db',
+    async put(bytes) {
+      const sha256 = sha256Hex(bytes);
+      if (await this.has(sha256)) return { sha256, created: false };
+      try {
+        await db
+          .insertInto('agora_blobs')
+          .values({
+            sha256,
+            data: bytes,
+            bytes: bytes.length,
+            created_at: new Date().toISOString(),
+          })
+          .execute();
+        return { sha256, created: true };
+      } catch (err) {
+        // Another request stored the same bytes in between: that is the same blob.
+        if (isUniqueViolation(err)) return { sha256, created: false };
+        throw err;
+      }
+    },
+    async get(sha256) {
+      checkDigest(sha256);
+      const row = await db
+        .selectFrom('agora_blobs')
+        .select('data')
+        .where('sha256', '=', sha256)
+        .executeTakeFirst();
+      return row ? Buffer.from(row.data) : null;
+    },
+    async has(sha256) {
+      checkDigest(sha256);
+      const row = await db
+        .selectFrom('agora_blobs')
+        .select('sha256')
+        .where('sha256', '=', sha256)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async delete(sha256) {
+      checkDigest(sha256);
+      await db.deleteFrom('agora_blobs').where('sha256', '=', sha256).execute();
+    },
+  };
+}

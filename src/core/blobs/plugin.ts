@@ -1,0 +1,23 @@
+/** `app.blobs`: the blob store chosen by `blobs.store`. */
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createDbBlobStore, createFsBlobStore, type BlobStore } from './index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    blobs: BlobStore;
+  }
+}
+
+async function blobsPlugin(app: FastifyInstance): Promise<void> {
+  const { store, dir } = app.config.blobs;
+  app.decorate(
+    'blobs',
+    store === 'db'
+      ? createDbBlobStore(app.db)
+      : createFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir),
+  );
+}
+
+export default fp(blobsPlugin, { name: 'agora-blobs', fastify: '5.x', dependencies: ['agora-db'] });

@@ -1,0 +1,413 @@
+/**
+ * The processing engine, on sharp (libvips): what an upload is (a real image of an accepted
+ * format, within the pixel and frame limits, checked from the header before any decoding), the
+ * transformation parameters and their order, and the rendering itself. libvips works on its own
+ * threads, so the event loop only waits; a bounded limiter keeps the CPU (and memory) in check.
+ */
+import { createHash } from 'node:crypto';
+import sharp, { type FitEnum, type Sharp } from 'sharp';
+import { AppError } from '../../core/errors.js';
+
+export const MIME = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+} as const;
+export type Format = keyof typeof MIME;
+export const FORMATS = Object.keys(MIME) as Format[];
+
+/** A format name or file extension (`jpg`, `tif`, any case) to a format, or null. */
+export function formatOf(name: string): Format | null {
+  const n = name.toLowerCase();
+  if (n === 'jpg') return 'jpeg';
+  if (n === 'tif') return 'tiff';
+  return (FORMATS as string[]).includes(n) ? (n as Format) : null;
+}
+
+/** The file extension of a format. */
+export const extensionOf = (format: Format): string => (format === 'jpeg' ? 'jpg' : format);
+
+export interface Limits {
+  maxPixels: number;
+  maxFrames: number;
+  maxDimension: number;
+  timeoutSeconds: number;
+}
+
+export interface Probe {
+  format: Format;
+  width: number;
+  height: number;
+  frames: number;
+}
+
+/** The image behind `bytes`, checked against the limits (415 not an image, 422 too big). */
+export async function probe(bytes: Buffer, limits: Limits): Promise<Probe> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new AppError('IMAGE_UNSUPPORTED', 415, 'the body is not an image of a supported format');
+  }
+  let format: Format | null = null;
+  if (meta.format === 'heif') format = meta.compression === 'av1' ? 'avif' : null;
+  else if (meta.format !== 'svg') format = formatOf(meta.format);
+  if (format === null || !meta.width || !meta.height) {
+    throw new AppError(
+      'IMAGE_UNSUPPORTED',
+      415,
+      `unsupported image format ${meta.format}; accepted: ${FORMATS.join(', ')}`,
+    );
+  }
+  const frames = meta.pages ?? 1;
+  // For an animated image `height` is one frame's height: the pixel budget is per frame.
+  const frameHeight = meta.pageHeight ?? meta.height;
+  if (meta.width * frameHeight > limits.maxPixels) {
+    throw new AppError(
+      'IMAGE_TOO_MANY_PIXELS',
+      422,
+      `the image is ${meta.width}×${frameHeight} pixels, more than the ${limits.maxPixels} allowed`,
+    );
+  }
+  if (frames > limits.maxFrames) {
+    throw new AppError(
+      'IMAGE_TOO_MANY_FRAMES',
+      422,
+      `the image has ${frames} frames, more than the ${limits.maxFrames} allowed`,
+    );
+  }
+  // EXIF orientations 5–8 swap the sides: report what a viewer shows.
+  const swapped = (meta.orientation ?? 1) >= 5;
+  return {
+    format,
+    width: swapped ? frameHeight : meta.width,
+    height: swapped ? meta.width : frameHeight,
+    frames,
+  };
+}
+
+export type Fit = keyof FitEnum;
+const FITS: Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
+
+/** Transformations, all optional; applied in the order of the fields below. */
+export interface Ops {
+  w?: number;
+  h?: number;
+  fit?: Fit;
+  rotate?: number;
+  flip?: boolean;
+  flop?: boolean;
+  grayscale?: boolean;
+  blur?: number;
+  sharpen?: boolean;
+  mask?: 'circle' | 'rounded';
+  quality?: number;
+  format?: Format;
+}
+
+/** The query parameters a transformation URL may carry (plus `sig` when signing is on). */
+export const OP_PARAMS = [
+  'w',
+  'h',
+  'fit',
+  'rotate',
+  'flip',
+  'flop',
+  'grayscale',
+  'blur',
+  'sharpen',
+  'quality',
+  'format',
+  'thumbnail',
+  'mask',
+] as const;
+
+const bad = (param: string, message: string): AppError =>
+  new AppError('IMAGE_BAD_PARAMETER', 400, `${param}: ${message}`, { parameter: param });
+
+function integer(param: string, raw: string, min: number, max: number): number {
+  if (!/^-?\d{1,9}$/.test(raw)) throw bad(param, `must be an integer from ${min} to ${max}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw bad(param, `must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function boolean(param: string, raw: string): boolean {
+  if (raw === 'true' || raw === '1' || raw === '') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw bad(param, 'must be true, 1, false or 0');
+}
+
+/**
+ * Reads transformation parameters; any unknown or out-of-range one is a 400 naming it.
+ * `ignore` lists parameters handled elsewhere (e.g. `sig`).
+ */
+export function parseOps(
+  query: Record<string, string | string[] | undefined>,
+  limits: Pick<Limits, 'maxDimension'>,
+  ignore: readonly string[] = [],
+): Ops {
+  const ops: Ops = {};
+  const max = limits.maxDimension;
+  for (const [param, value] of Object.entries(query)) {
+    if (value === undefined || ignore.includes(param)) continue;
+    if (!(OP_PARAMS as readonly string[]).includes(param)) {
+      throw bad(param, `unknown parameter; known: ${OP_PARAMS.join(', ')}`);
+    }
+    if (Array.isArray(value)) throw bad(param, 'given more than once');
+    switch (param as (typeof OP_PARAMS)[number]) {
+      case 'w':
+        ops.w = integer(param, value, 1, max);
+        break;
+      case 'h':
+        ops.h = integer(param, value, 1, max);
+        break;
+      case 'thumbnail': {
+        const n = integer(param, value, 1, max);
+        ops.w = n;
+        ops.h = n;
+        ops.fit = 'cover';
+        break;
+      }
+      case 'fit':
+        if (!(FITS as string[]).includes(value))
+          throw bad(param, `must be one of ${FITS.join(', ')}`);
+        ops.fit = value as Fit;
+        break;
+      case 'rotate': {
+        const degrees = integer(param, value, -360, 360);
+        // A full turn is no turn: normalise so equal requests share one cached result.
+        const normalised = ((degrees % 360) + 360) % 360;
+        if (normalised !== 0) ops.rotate = normalised;
+        break;
+      }
+      case 'flip':
+        if (boolean(param, value)) ops.flip = true;
+        break;
+      case 'flop':
+        if (boolean(param, value)) ops.flop = true;
+        break;
+      case 'grayscale':
+        if (boolean(param, value)) ops.grayscale = true;
+        break;
+      case 'sharpen':
+        if (boolean(param, value)) ops.sharpen = true;
+        break;
+      case 'blur': {
+        if (value === 'true' || value === '1' || value === '') {
+          ops.blur = 2;
+          break;
+        }
+        if (value === 'false' || value === '0') break;
+        const sigma = Number(value);
+        if (!/^\d{1,3}(\.\d{1,2})?$/.test(value) || sigma < 0.3 || sigma > 100) {
+          throw bad(param, 'must be true, or a sigma from 0.3 to 100');
+        }
+        ops.blur = sigma;
+        break;
+      }
+      case 'mask':
+        if (value !== 'circle' && value !== 'rounded')
+          throw bad(param, 'must be circle or rounded');
+        ops.mask = value;
+        break;
+      case 'quality':
+        ops.quality = integer(param, value, 1, 100);
+        break;
+      case 'format': {
+        const format = formatOf(value);
+        if (format === null) throw bad(param, `must be one of ${FORMATS.join(', ')} (or jpg)`);
+        ops.format = format;
+        break;
+      }
+    }
+  }
+  if (ops.fit !== undefined && (ops.w === undefined || ops.h === undefined)) {
+    throw bad('fit', 'needs both w and h');
+  }
+  return ops;
+}
+
+/** True when `ops` asks for nothing (the original bytes are the answer). */
+export const isIdentity = (ops: Ops): boolean => Object.keys(ops).length === 0;
+
+/** A canonical text of the operations: equal requests give equal keys. */
+export function normaliseOps(ops: Ops): string {
+  const order: (keyof Ops)[] = [
+    'w',
+    'h',
+    'fit',
+    'rotate',
+    'flip',
+    'flop',
+    'grayscale',
+    'blur',
+    'sharpen',
+    'mask',
+    'quality',
+    'format',
+  ];
+  return order
+    .filter((k) => ops[k] !== undefined)
+    .map((k) => `${k}=${String(ops[k])}`)
+    .join('&');
+}
+
+/** The cache key of a derived image: the source's digest and the canonical operations. */
+export const derivedKey = (sha256: string, ops: Ops): string =>
+  createHash('sha256')
+    .update(`${sha256}|${normaliseOps(ops)}`)
+    .digest('hex');
+
+/** The output format: the asked one, else the source's (PNG for a masked JPEG: it needs alpha). */
+export function outputFormat(source: Format, ops: Ops): Format {
+  if (ops.format) return ops.format;
+  if (ops.mask && source === 'jpeg') return 'png';
+  return source;
+}
+
+function maskSvg(width: number, height: number, mask: 'circle' | 'rounded'): Buffer {
+  const shape =
+    mask === 'circle'
+      ? `<ellipse cx="${width / 2}" cy="${height / 2}" rx="${width / 2}" ry="${height / 2}"/>`
+      : `<rect width="${width}" height="${height}" rx="${Math.round(Math.min(width, height) / 8)}"/>`;
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shape}</svg>`,
+  );
+}
+
+function encode(image: Sharp, format: Format, quality: number | undefined): Sharp {
+  const q = quality === undefined ? {} : { quality };
+  switch (format) {
+    case 'jpeg':
+      // JPEG has no alpha: transparent parts become white, not black.
+      return image.flatten({ background: '#ffffff' }).jpeg({ ...q, mozjpeg: false });
+    case 'png':
+      return image.png(quality === undefined ? {} : { quality, palette: quality < 100 });
+    case 'webp':
+      return image.webp(q);
+    case 'avif':
+      return image.avif({ ...q, effort: 2 });
+    case 'gif':
+      return image.gif();
+    case 'tiff':
+      return image.tiff(q);
+  }
+}
+
+export interface Rendered {
+  data: Buffer;
+  format: Format;
+  width: number;
+  height: number;
+}
+
+/**
+ * Renders `ops` on `bytes`. Order: EXIF orientation, resize (w/h/fit, thumbnail), rotate, flip,
+ * flop, grayscale, blur, sharpen, mask, encode (format, quality). Metadata (EXIF, GPS, …) is not
+ * copied to the result. Animated images are processed as their first frame.
+ */
+export async function render(
+  bytes: Buffer,
+  source: Format,
+  ops: Ops,
+  limits: Limits,
+): Promise<Rendered> {
+  const format = outputFormat(source, ops);
+  let image = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+    .timeout({ seconds: limits.timeoutSeconds })
+    .rotate(); // EXIF orientation
+  if (ops.w !== undefined || ops.h !== undefined) {
+    image = image.resize({
+      ...(ops.w === undefined ? {} : { width: ops.w }),
+      ...(ops.h === undefined ? {} : { height: ops.h }),
+      // One side alone keeps the aspect ratio; both without a fit fit inside the box.
+      fit: ops.fit ?? 'inside',
+    });
+  }
+  if (ops.rotate !== undefined) {
+    // A second pipeline stage: sharp applies one rotate per pipeline.
+    const { data } = await image.png({ compressionLevel: 0 }).toBuffer({ resolveWithObject: true });
+    image = sharp(data).rotate(ops.rotate, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
+  }
+  if (ops.flip) image = image.flip();
+  if (ops.flop) image = image.flop();
+  if (ops.grayscale) image = image.grayscale();
+  if (ops.blur !== undefined) image = image.blur(ops.blur);
+  if (ops.sharpen) image = image.sharpen();
+  if (ops.mask) {
+    const { data, info } = await image
+      .ensureAlpha()
+      .png({ compressionLevel: 0 })
+      .toBuffer({ resolveWithObject: true });
+    image = sharp(data).composite([
+      { input: maskSvg(info.width, info.height, ops.mask), blend: 'dest-in' },
+    ]);
+  }
+  try {
+    const { data, info } = await encode(image, format, ops.quality).toBuffer({
+      resolveWithObject: true,
+    });
+    return { data, format, width: info.width, height: info.height };
+  } catch (err) {
+    if (/timeout/i.test((err as Error).message)) {
+      throw new AppError(
+        'IMAGE_PROCESSING_TIMEOUT',
+        503,
+        'the image took too long to process',
+        undefined,
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * At most `concurrency` renders at once, at most `queue` waiting; past that, 503 with
+ * Retry-After. libvips already spreads one render over its threads, so this bounds CPU and
+ * memory rather than parallelism.
+ */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly queue: number,
+  ) {}
+
+  get stats(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) {
+      if (this.waiting.length >= this.queue) {
+        throw new AppError(
+          'IMAGES_BUSY',
+          503,
+          'too many images are being processed; try again shortly',
+          undefined,
+          { 'retry-after': '1' },
+        );
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter; otherwise it is freed.
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

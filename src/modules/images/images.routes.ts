@@ -1,0 +1,558 @@
+/**
+ * The images HTTP surface: upload (multipart, raw body, remote URL), retrieval with ETag, 304,
+ * Range and HEAD, conversion by extension, transformations by query, metadata, listing, admin
+ * delete, stateless transform, batch; and the original service's compatibility routes.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, ErrorBody } from '../../core/errors.js';
+import type { ImagesConfig } from './images.config.js';
+import {
+  formatOf,
+  FORMATS,
+  MIME,
+  normaliseOps,
+  parseOps,
+  type Format,
+  type Ops,
+} from './images.process.js';
+import type { RemoteFetcher } from './images.remote.js';
+import { ALBUM, downloadName, type ImageBytes, type ImagesService } from './images.service.js';
+
+export interface ImagesRouteOptions {
+  config: ImagesConfig;
+  service: ImagesService;
+  remote: RemoteFetcher;
+}
+
+const ImageMeta = Type.Object(
+  {
+    id: Type.String(),
+    sha256: Type.String(),
+    format: Type.String(),
+    content_type: Type.String(),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    bytes: Type.Integer(),
+    filename: Type.Union([Type.String(), Type.Null()]),
+    album: Type.Union([Type.String(), Type.Null()]),
+    created_at: Type.String(),
+    url: Type.String(),
+  },
+  { description: 'A stored image' },
+);
+
+const Binary = Type.Unsafe<Buffer>(
+  Type.String({ description: 'the image bytes', format: 'binary' }),
+);
+
+/** `abc123.webp` → id and format; a bad extension is a 400. */
+function splitId(raw: string): { id: string; format: Format | null; ext: string | null } {
+  const dot = raw.lastIndexOf('.');
+  if (dot < 0) return { id: raw, format: null, ext: null };
+  const ext = raw.slice(dot + 1);
+  const format = formatOf(ext);
+  if (format === null) {
+    throw new AppError(
+      'IMAGE_BAD_FORMAT',
+      400,
+      `unknown extension .${ext}; known: ${FORMATS.join(', ')}, jpg, tif`,
+    );
+  }
+  return { id: raw.slice(0, dot), format, ext };
+}
+
+/** The HMAC of a transformation (id with extension, canonical operations), base64url. */
+export function signature(key: string, idWithExt: string, ops: Ops): string {
+  return createHmac('sha256', key)
+    .update(`${idWithExt}?${normaliseOps(ops)}`)
+    .digest('base64url');
+}
+
+function checkSignature(key: string, idWithExt: string, ops: Ops, sig: unknown): void {
+  const expected = Buffer.from(signature(key, idWithExt, ops));
+  const given = Buffer.from(typeof sig === 'string' ? sig : '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new AppError(
+      'IMAGE_BAD_SIGNATURE',
+      403,
+      'this transformation needs a valid signature (sig)',
+    );
+  }
+}
+
+/** One `bytes=` range of a representation of `size` bytes; null: serve it whole. */
+function parseRange(
+  header: string,
+  size: number,
+): { start: number; end: number } | 'invalid' | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return header.includes(',') ? null : 'invalid'; // several ranges: whole body
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return 'invalid';
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const suffix = Number(b);
+    if (suffix === 0) return 'invalid';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  }
+  if (start >= size || start > end) return 'invalid';
+  return { start, end };
+}
+
+/** Sends bytes with a strong ETag, immutable caching, 304 and single Range support. */
+function sendImage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  image: ImageBytes,
+  extra: Record<string, string> = {},
+): FastifyReply {
+  const etag = `"${image.sha256}"`;
+  void reply
+    .header('etag', etag)
+    .header('cache-control', 'public, max-age=31536000, immutable')
+    .header('accept-ranges', 'bytes')
+    .header('content-type', MIME[image.format])
+    .headers(extra);
+  const match = request.headers['if-none-match'];
+  if (
+    match !== undefined &&
+    (match.trim() === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+  ) {
+    return reply.code(304).send();
+  }
+  const range = request.headers.range;
+  const ifRange = request.headers['if-range'];
+  if (range !== undefined && (ifRange === undefined || ifRange === etag)) {
+    const size = image.data.length;
+    const r = parseRange(range, size);
+    if (r === 'invalid') {
+      void reply.header('content-range', `bytes */${size}`);
+      throw new AppError(
+        'RANGE_NOT_SATISFIABLE',
+        416,
+        `the range ${range} is outside the ${size} bytes`,
+      );
+    }
+    if (r) {
+      return reply
+        .code(206)
+        .header('content-range', `bytes ${r.start}-${r.end}/${size}`)
+        .send(image.data.subarray(r.start, r.end + 1));
+    }
+  }
+  return reply.send(image.data);
+}
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export async function imagesRoutes(
+  app: FastifyInstance,
+  { config, service, remote }: ImagesRouteOptions,
+): Promise<void> {
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.max_bytes,
+      files: config.max_files,
+      fields: 10,
+      fieldSize: 1024,
+      parts: config.max_files + 10,
+    },
+  });
+  // Raw uploads: an image Content-Type (or octet-stream) and the bytes as the body.
+  app.addContentTypeParser(
+    /^(image\/[a-z0-9.+-]+|application\/octet-stream)$/i,
+    { parseAs: 'buffer', bodyLimit: config.max_bytes },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const limits = { maxDimension: config.max_dimension };
+
+  /** Every image of an upload request, whatever its form. */
+  async function* uploads(
+    request: FastifyRequest,
+  ): AsyncGenerator<{ bytes: Buffer; filename: string | null; album: string | null }> {
+    const queryAlbum = (request.query as { album?: string }).album ?? null;
+    if (request.isMultipart()) {
+      let album = queryAlbum;
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'album' && typeof part.value === 'string') album = part.value;
+          continue;
+        }
+        const bytes = await part.toBuffer();
+        yield { bytes, filename: part.filename || null, album };
+      }
+      return;
+    }
+    const body = request.body;
+    if (Buffer.isBuffer(body)) {
+      const name = request.headers['x-filename'];
+      yield { bytes: body, filename: typeof name === 'string' ? name : null, album: queryAlbum };
+      return;
+    }
+    if (
+      typeof body === 'object' &&
+      body !== null &&
+      typeof (body as { url?: unknown }).url === 'string'
+    ) {
+      const { bytes, filename } = await remote.fetch((body as { url: string }).url);
+      const album = (body as { album?: unknown }).album;
+      yield { bytes, filename, album: typeof album === 'string' ? album : queryAlbum };
+      return;
+    }
+    throw new AppError(
+      'IMAGE_NO_BODY',
+      400,
+      'send the image as multipart (field image), as the raw body with an image Content-Type, or as JSON {"url": "…"}',
+    );
+  }
+
+  routes.post(
+    '/',
+    {
+      bodyLimit: config.max_bytes,
+      schema: {
+        tags: ['images'],
+        summary: 'Upload one image, several (multipart), or import one from a URL',
+        description:
+          'Multipart: every file part is an image (field `image`; several → bulk, answered as an ' +
+          'array). Raw: the bytes with an image Content-Type. JSON: `{"url": "https://…"}` imports ' +
+          'a remote image (no private addresses, no redirects). `?album=` (or an `album` field) ' +
+          'files the image in an album. 415 not an image, 413 too large, 422 too many pixels.',
+        querystring: Type.Object(
+          { album: Type.Optional(Type.String({ pattern: ALBUM.source })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Union([ImageMeta, Type.Array(ImageMeta)]),
+          400: ErrorBody,
+          413: ErrorBody,
+          415: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const stored = [];
+      for await (const upload of uploads(request)) {
+        stored.push(await service.store(upload.bytes, upload));
+      }
+      const [first] = stored;
+      if (!first) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
+      return reply.code(201).send(stored.length > 1 ? stored : first);
+    },
+  );
+
+  routes.get(
+    '/',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Stored images, newest first, with cursor pagination',
+        querystring: Type.Object(
+          {
+            album: Type.Optional(Type.String({ pattern: ALBUM.source })),
+            cursor: Type.Optional(Type.String({ maxLength: 64 })),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(ImageMeta),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    (request) => service.list(request.query),
+  );
+
+  routes.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'The image as uploaded; `/:id.ext` converts it; query parameters transform it',
+        description:
+          `Extensions: ${FORMATS.join(', ')}, jpg, tif. Parameters: w, h, fit (cover/contain/fill/` +
+          'inside/outside, with w and h), thumbnail=N (N×N cover), rotate (degrees), flip, flop, ' +
+          'grayscale, blur (true or a sigma), sharpen, mask (circle/rounded), quality (1–100), ' +
+          'format. Order: EXIF orientation, resize, rotate, flip, flop, grayscale, blur, sharpen, ' +
+          'mask, encode. Results are cached; strong ETag, 304, Range; metadata is stripped.',
+        params: IdParams,
+        produces: Object.values(MIME),
+        response: {
+          200: Binary,
+          206: Binary,
+          304: Type.Null(),
+          400: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, format } = splitId(request.params.id);
+      const query = request.query as Record<string, string | string[] | undefined>;
+      const ops = parseOps(query, limits, ['sig']);
+      if (format) ops.format = format;
+      // With signing on, every derived URL (conversion or transformation) must be signed.
+      if (config.signing_key && Object.keys(ops).length > 0) {
+        checkSignature(config.signing_key, request.params.id, ops, query.sig);
+      }
+      const { meta, image, cached } = await service.derived(id, ops);
+      if (Object.keys(ops).length > 0) void reply.header('x-cache', cached ? 'hit' : 'miss');
+      return sendImage(request, reply, image, {
+        'content-disposition': `inline; filename="${downloadName(meta, image.format).replace(/"/g, '')}"`,
+      });
+    },
+  );
+
+  routes.get(
+    '/:id/meta',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'The metadata of a stored image',
+        params: IdParams,
+        response: { 200: ImageMeta, 404: ErrorBody },
+      },
+    },
+    (request) => service.get(request.params.id),
+  );
+
+  routes.delete(
+    '/:id',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['images'],
+        summary: 'Delete an image (admin); its bytes go when no other image shares them',
+        security: [{ adminToken: [] }],
+        params: IdParams,
+        response: { 200: ImageMeta, 404: ErrorBody },
+      },
+    },
+    (request) => service.delete(request.params.id),
+  );
+
+  routes.post(
+    '/transform',
+    {
+      bodyLimit: config.max_bytes,
+      schema: {
+        tags: ['images'],
+        summary: 'Transform the image sent (raw, multipart or {url}) without storing it',
+        description: 'Takes the same query parameters as GET /images/:id.',
+        produces: Object.values(MIME),
+        response: { 200: Binary, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const ops = parseOps(request.query as Record<string, string>, limits);
+      let first: Buffer | null = null;
+      for await (const upload of uploads(request)) {
+        first ??= upload.bytes;
+      }
+      if (!first) throw new AppError('IMAGE_NO_BODY', 400, 'the request holds no image');
+      const rendered = await service.transform(first, ops);
+      return reply
+        .header('content-type', MIME[rendered.format])
+        .header('cache-control', 'no-store')
+        .send(rendered.data);
+    },
+  );
+
+  routes.post(
+    '/batch',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Apply one transformation to many stored images; each result reported on its own',
+        body: Type.Object(
+          {
+            ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }),
+            ops: Type.Optional(
+              Type.Record(
+                Type.String(),
+                Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+              ),
+            ),
+            format: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            results: Type.Array(
+              Type.Union([
+                Type.Object({
+                  id: Type.String(),
+                  ok: Type.Literal(true),
+                  url: Type.String(),
+                  format: Type.String(),
+                  width: Type.Integer(),
+                  height: Type.Integer(),
+                  bytes: Type.Integer(),
+                }),
+                Type.Object({
+                  id: Type.String(),
+                  ok: Type.Literal(false),
+                  error: Type.Object({ code: Type.String(), message: Type.String() }),
+                }),
+              ]),
+            ),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const raw = Object.fromEntries(
+        Object.entries(request.body.ops ?? {}).map(([k, v]) => [k, String(v)]),
+      );
+      if (request.body.format !== undefined) raw.format = request.body.format;
+      const ops = parseOps(raw, limits);
+      const query = normaliseOps(ops);
+      const results = await Promise.all(
+        request.body.ids.map(async (id) => {
+          try {
+            const { image } = await service.derived(id, ops);
+            const ext = ops.format ? `.${ops.format === 'jpeg' ? 'jpg' : ops.format}` : '';
+            const opsQuery = query.replace(/(^|&)format=[^&]*/, '').replace(/^&/, '');
+            let url = `${app.prefix}/${id}${ext}${opsQuery ? `?${opsQuery}` : ''}`;
+            if (config.signing_key) {
+              const sig = signature(config.signing_key, `${id}${ext}`, ops);
+              url += `${opsQuery ? '&' : '?'}sig=${sig}`;
+            }
+            return {
+              id,
+              ok: true as const,
+              url,
+              format: image.format,
+              width: image.width,
+              height: image.height,
+              bytes: image.data.length,
+            };
+          } catch (err) {
+            if (err instanceof AppError && err.status < 500) {
+              return { id, ok: false as const, error: { code: err.code, message: err.message } };
+            }
+            throw err;
+          }
+        }),
+      );
+      return { results };
+    },
+  );
+}
+
+/** The original service's routes: `POST /storage/`, `GET /storage/:id`, `GET /converter/:id/:format`. */
+export async function compatRoutes(
+  app: FastifyInstance,
+  { config, service }: ImagesRouteOptions,
+): Promise<void> {
+  await app.register(multipart, {
+    limits: { fileSize: config.max_bytes, files: 1, fields: 10, parts: 11 },
+  });
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  routes.post(
+    '/storage/',
+    {
+      bodyLimit: config.max_bytes,
+      schema: {
+        tags: ['images'],
+        summary: 'Compatibility: upload (multipart field image)',
+        response: {
+          200: Type.Object({
+            message: Type.String(),
+            id: Type.String(),
+            full_name: Type.String(),
+            content_type: Type.String(),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      if (!request.isMultipart()) {
+        throw new AppError(
+          'IMAGE_NO_BODY',
+          400,
+          'send the image as multipart/form-data, field image',
+        );
+      }
+      const file = await request.file();
+      if (!file) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
+      const meta = await service.store(await file.toBuffer(), { filename: file.filename || null });
+      return {
+        message: 'file created, uploading started',
+        id: meta.id,
+        full_name: downloadName(meta),
+        content_type: meta.content_type,
+      };
+    },
+  );
+
+  routes.get(
+    '/storage/:id',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Compatibility: download the stored file as an attachment',
+        params: IdParams,
+        produces: Object.values(MIME),
+        response: { 200: Binary, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { meta, image } = await service.original(request.params.id);
+      return sendImage(request, reply, image, {
+        'content-disposition': `attachment; filename="${downloadName(meta).replace(/"/g, '')}"`,
+      });
+    },
+  );
+
+  routes.get(
+    '/converter/:id/:format',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Compatibility: the stored image converted to format',
+        params: Type.Object({
+          id: Type.String({ maxLength: 64 }),
+          format: Type.String({ maxLength: 8 }),
+        }),
+        produces: Object.values(MIME),
+        response: { 200: Binary, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const format = formatOf(request.params.format);
+      if (!format) {
+        throw new AppError(
+          'IMAGE_BAD_FORMAT',
+          400,
+          `unknown format ${request.params.format}; known: ${FORMATS.join(', ')}, jpg`,
+        );
+      }
+      const { meta, image } = await service.derived(request.params.id, { format });
+      return sendImage(request, reply, image, {
+        'content-disposition': `attachment; filename="${downloadName(meta, format).replace(/"/g, '')}"`,
+      });
+    },
+  );
+}

@@ -1,0 +1,323 @@
+/**
+ * The image repository: stores uploads once per content (sha256), keeps their metadata in SQL,
+ * renders conversions and transformations through the limiter and caches them by
+ * (source digest, canonical operations).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { BlobStore } from '../../core/blobs/index.js';
+import type { Database } from '../../core/db/tables.js';
+import { isUniqueViolation } from '../../core/db/portable.js';
+import type { ImagesImagesTable } from './images.tables.js';
+import { AppError } from '../../core/errors.js';
+import type {
+  Limiter} from './images.process.js';
+import {
+  derivedKey,
+  extensionOf,
+  isIdentity,
+  MIME,
+  probe,
+  render,
+  type Format,
+  type Limits,
+  type Ops,
+  type Rendered,
+} from './images.process.js';
+
+export interface ImageMeta {
+  id: string;
+  sha256: string;
+  format: Format;
+  content_type: string;
+  width: number;
+  height: number;
+  bytes: number;
+  filename: string | null;
+  album: string | null;
+  created_at: string;
+  url: string;
+}
+
+/** An image's bytes with what is needed to serve them. */
+export interface ImageBytes {
+  data: Buffer;
+  format: Format;
+  /** The digest of these bytes (the strong ETag). */
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+export const ALBUM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export interface ImagesServiceOptions {
+  db: Kysely<Database>;
+  blobs: BlobStore;
+  limits: Limits;
+  limiter: Limiter;
+  /** Where images are served (`/images`), for the `url` of each. */
+  mount: string;
+}
+
+type Row = Selectable<ImagesImagesTable>;
+
+export class ImagesService {
+  constructor(private readonly o: ImagesServiceOptions) {}
+
+  private meta(row: Row): ImageMeta {
+    const format = row.format as Format;
+    return {
+      id: row.public_id,
+      sha256: row.sha256,
+      format,
+      content_type: MIME[format],
+      width: row.width,
+      height: row.height,
+      bytes: row.bytes,
+      filename: row.filename,
+      album: row.album,
+      created_at: row.created_at,
+      url: `${this.o.mount}/${row.public_id}`,
+    };
+  }
+
+  /** Checks and stores an upload; the same bytes twice share one blob. */
+  async store(
+    bytes: Buffer,
+    info: { filename?: string | null; album?: string | null } = {},
+  ): Promise<ImageMeta> {
+    if (bytes.length === 0) throw new AppError('IMAGE_EMPTY', 400, 'the image is empty');
+    const album = info.album ?? null;
+    if (album !== null && !ALBUM.test(album)) {
+      throw new AppError(
+        'IMAGE_BAD_ALBUM',
+        400,
+        'album: lowercase letters, digits, _ and -, at most 64',
+      );
+    }
+    const probed = await probe(bytes, this.o.limits);
+    const { sha256 } = await this.o.blobs.put(bytes);
+    const row = {
+      public_id: randomBytes(9).toString('base64url'),
+      sha256,
+      format: probed.format,
+      width: probed.width,
+      height: probed.height,
+      bytes: bytes.length,
+      filename: info.filename ? info.filename.slice(0, 255) : null,
+      album,
+      created_at: new Date().toISOString(),
+    };
+    await this.o.db.insertInto('images_images').values(row).execute();
+    return this.meta({ id: 0, ...row });
+  }
+
+  private async row(id: string): Promise<Row> {
+    const row = /^[A-Za-z0-9_-]{1,32}$/.test(id)
+      ? await this.o.db
+          .selectFrom('images_images')
+          .selectAll()
+          .where('public_id', '=', id)
+          .executeTakeFirst()
+      : undefined;
+    if (!row) throw new AppError('IMAGE_NOT_FOUND', 404, `no image with id ${id}`);
+    return row;
+  }
+
+  async get(id: string): Promise<ImageMeta> {
+    return this.meta(await this.row(id));
+  }
+
+  /** The stored bytes, as uploaded. */
+  async original(id: string): Promise<{ meta: ImageMeta; image: ImageBytes }> {
+    const row = await this.row(id);
+    const data = await this.o.blobs.get(row.sha256);
+    if (!data)
+      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+    const meta = this.meta(row);
+    return {
+      meta,
+      image: {
+        data,
+        format: meta.format,
+        sha256: row.sha256,
+        width: row.width,
+        height: row.height,
+      },
+    };
+  }
+
+  /** The image with `ops` applied: from the derived cache, or rendered and cached. */
+  async derived(
+    id: string,
+    ops: Ops,
+  ): Promise<{ meta: ImageMeta; image: ImageBytes; cached: boolean }> {
+    const { meta, image } = await this.original(id);
+    if (isIdentity(ops) || (Object.keys(ops).length === 1 && ops.format === meta.format)) {
+      return { meta, image, cached: true };
+    }
+    const key = derivedKey(meta.sha256, ops);
+    const hit = await this.o.db
+      .selectFrom('images_derived')
+      .selectAll()
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (hit) {
+      const data = await this.o.blobs.get(hit.blob_sha256);
+      if (data) {
+        return {
+          meta,
+          image: {
+            data,
+            format: hit.format as Format,
+            sha256: hit.blob_sha256,
+            width: hit.width,
+            height: hit.height,
+          },
+          cached: true,
+        };
+      }
+    }
+    const rendered = await this.render(image.data, meta.format, ops);
+    const { sha256 } = await this.o.blobs.put(rendered.data);
+    try {
+      await this.o.db
+        .insertInto('images_derived')
+        .values({
+          key,
+          source_sha256: meta.sha256,
+          blob_sha256: sha256,
+          format: rendered.format,
+          width: rendered.width,
+          height: rendered.height,
+          bytes: rendered.data.length,
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+    } catch (err) {
+      // The same derivation was cached by a concurrent request: same bytes, nothing to do.
+      if (!isUniqueViolation(err)) throw err;
+    }
+    return {
+      meta,
+      image: {
+        data: rendered.data,
+        format: rendered.format,
+        sha256,
+        width: rendered.width,
+        height: rendered.height,
+      },
+      cached: false,
+    };
+  }
+
+  /** Renders without storing anything (`POST /images/transform`). */
+  async transform(bytes: Buffer, ops: Ops): Promise<Rendered> {
+    const probed = await probe(bytes, this.o.limits);
+    return this.render(bytes, probed.format, ops);
+  }
+
+  private render(bytes: Buffer, format: Format, ops: Ops): Promise<Rendered> {
+    return this.o.limiter.run(() => render(bytes, format, ops, this.o.limits));
+  }
+
+  /** Newest first; `cursor` continues after the last item of the previous page. */
+  async list(q: {
+    album?: string;
+    cursor?: string;
+    limit: number;
+  }): Promise<{ items: ImageMeta[]; next_cursor: string | null }> {
+    let query = this.o.db
+      .selectFrom('images_images')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1);
+    if (q.album !== undefined) query = query.where('album', '=', q.album);
+    if (q.cursor !== undefined) {
+      const after = Number(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+      if (!Number.isSafeInteger(after) || after < 1) {
+        throw new AppError('IMAGE_BAD_CURSOR', 400, 'cursor: not a cursor this server gave');
+      }
+      query = query.where('id', '<', after);
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => this.meta(r)),
+      next_cursor:
+        rows.length > q.limit && last ? Buffer.from(String(last.id)).toString('base64url') : null,
+    };
+  }
+
+  /** A random image of `album`, or null when it is empty (the queue's kitty pictures). */
+  async random(album: string): Promise<ImageMeta | null> {
+    const { count } = await this.o.db
+      .selectFrom('images_images')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('album', '=', album)
+      .executeTakeFirstOrThrow();
+    const n = Number(count);
+    if (n === 0) return null;
+    const row = await this.o.db
+      .selectFrom('images_images')
+      .selectAll()
+      .where('album', '=', album)
+      .orderBy('id')
+      .offset(Math.floor(Math.random() * n))
+      .limit(1)
+      .executeTakeFirst();
+    return row ? this.meta(row) : null;
+  }
+
+  /** Deletes an image; its blob and derived images go when no other image shares its bytes. */
+  async delete(id: string): Promise<ImageMeta> {
+    const row = await this.row(id);
+    await this.o.db.deleteFrom('images_images').where('id', '=', row.id).execute();
+    const shared = await this.o.db
+      .selectFrom('images_images')
+      .select('id')
+      .where('sha256', '=', row.sha256)
+      .limit(1)
+      .executeTakeFirst();
+    if (!shared) {
+      const derived = await this.o.db
+        .selectFrom('images_derived')
+        .select('blob_sha256')
+        .where('source_sha256', '=', row.sha256)
+        .execute();
+      await this.o.db
+        .deleteFrom('images_derived')
+        .where('source_sha256', '=', row.sha256)
+        .execute();
+      for (const sha of new Set([row.sha256, ...derived.map((d) => d.blob_sha256)])) {
+        await this.deleteBlobIfUnused(sha);
+      }
+    }
+    return this.meta(row);
+  }
+
+  private async deleteBlobIfUnused(sha256: string): Promise<void> {
+    const asImage = await this.o.db
+      .selectFrom('images_images')
+      .select('id')
+      .where('sha256', '=', sha256)
+      .limit(1)
+      .executeTakeFirst();
+    const asDerived = await this.o.db
+      .selectFrom('images_derived')
+      .select('key')
+      .where('blob_sha256', '=', sha256)
+      .limit(1)
+      .executeTakeFirst();
+    if (!asImage && !asDerived) await this.o.blobs.delete(sha256);
+  }
+}
+
+/** `name.ext` for downloads: the original name, or the id with the format's extension. */
+export function downloadName(meta: ImageMeta, format: Format = meta.format): string {
+  if (meta.filename && format === meta.format) return meta.filename;
+  const base = meta.filename ? meta.filename.replace(/\.[^.]*$/, '') : meta.id;
+  return `${base}.${extensionOf(format)}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The images module: a content-addressed image repository and processing engine on sharp, with
+ * the original service's compatibility routes. Other modules use `app.images` (store, random).
+ */
+import os from 'node:os';
+import type { AgoraModule } from '../../core/module.js';
+import { imagesMigrations } from './migrations/index.js';
+import { Limiter } from './images.process.js';
+import { createRemoteFetcher } from './images.remote.js';
+import { compatRoutes, imagesRoutes } from './images.routes.js';
+import { ImagesService, type ImageMeta } from './images.service.js';
+
+export type { ImageMeta } from './images.service.js';
+export { signature } from './images.routes.js';
+
+/** What other modules may ask of the image repository. */
+export interface ImagesApi {
+  store(
+    bytes: Buffer,
+    info?: { filename?: string | null; album?: string | null },
+  ): Promise<ImageMeta>;
+  random(album: string): Promise<ImageMeta | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    images: ImagesApi;
+  }
+}
+
+export const imagesModule: AgoraModule = {
+  name: 'images',
+  title: 'Images',
+  description:
+    'Image repository and processing engine: upload, convert by extension, resize, rotate, filters, masks, bulk.',
+  defaultPrefix: '/images',
+  migrations: imagesMigrations,
+  async plugin(app, { mount }) {
+    const config = app.config.images;
+    const prefix = mount === '/' ? '' : mount;
+    const limiter = new Limiter(config.concurrency || os.availableParallelism(), config.queue);
+    const service = new ImagesService({
+      db: app.db,
+      blobs: app.blobs,
+      limits: {
+        maxPixels: config.max_pixels,
+        maxFrames: config.max_frames,
+        maxDimension: config.max_dimension,
+        timeoutSeconds: config.process_timeout_s,
+      },
+      limiter,
+      mount: prefix,
+    });
+    const remote = createRemoteFetcher({
+      maxBytes: config.max_bytes,
+      timeoutMs: config.remote_timeout_ms,
+      allowPrivate: config.remote_allow_private,
+    });
+    app.addHook('onClose', async () => {
+      await remote.close();
+    });
+    app.decorate('images', {
+      store: (bytes, info) => service.store(bytes, info),
+      random: (album) => service.random(album),
+    } satisfies ImagesApi);
+    await app.register(imagesRoutes, { prefix, config, service, remote });
+    await app.register(compatRoutes, { config, service, remote });
+  },
+};
