@@ -3,7 +3,7 @@
  * Range and HEAD, conversion by extension, transformations by query, metadata, listing, admin
  * delete, stateless transform, batch; and the original service's compatibility routes.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,14 +11,16 @@ import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
 import type { ImagesConfig } from './images.config.js';
 import {
+  derivedPath,
   formatOf,
   FORMATS,
   MIME,
-  normaliseOps,
+  OpsError,
   parseOps,
+  signature,
   type Format,
   type Ops,
-} from './images.process.js';
+} from './images.ops.js';
 import type { RemoteFetcher } from './images.remote.js';
 import { ALBUM, downloadName, type ImageBytes, type ImagesService } from './images.service.js';
 
@@ -63,13 +65,6 @@ function splitId(raw: string): { id: string; format: Format | null; ext: string 
     );
   }
   return { id: raw.slice(0, dot), format, ext };
-}
-
-/** The HMAC of a transformation (id with extension, canonical operations), base64url. */
-export function signature(key: string, idWithExt: string, ops: Ops): string {
-  return createHmac('sha256', key)
-    .update(`${idWithExt}?${normaliseOps(ops)}`)
-    .digest('base64url');
 }
 
 function checkSignature(key: string, idWithExt: string, ops: Ops, sig: unknown): void {
@@ -154,6 +149,22 @@ function sendImage(
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
+/** `parseOps` with its errors as 400s naming the parameter. */
+function opsFrom(
+  query: Record<string, string | string[] | undefined>,
+  maxDimension: number,
+  ignore: readonly string[] = [],
+): Ops {
+  try {
+    return parseOps(query, { maxDimension }, ignore);
+  } catch (err) {
+    if (err instanceof OpsError) {
+      throw new AppError('IMAGE_BAD_PARAMETER', 400, err.message, { parameter: err.parameter });
+    }
+    throw err;
+  }
+}
+
 export async function imagesRoutes(
   app: FastifyInstance,
   { config, service, remote }: ImagesRouteOptions,
@@ -176,7 +187,6 @@ export async function imagesRoutes(
     },
   );
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const limits = { maxDimension: config.max_dimension };
 
   /** Every image of an upload request, whatever its form. */
   async function* uploads(
@@ -306,7 +316,7 @@ export async function imagesRoutes(
     async (request, reply) => {
       const { id, format } = splitId(request.params.id);
       const query = request.query as Record<string, string | string[] | undefined>;
-      const ops = parseOps(query, limits, ['sig']);
+      const ops = opsFrom(query, config.max_dimension, ['sig']);
       if (format) ops.format = format;
       // With signing on, every derived URL (conversion or transformation) must be signed.
       if (config.signing_key && Object.keys(ops).length > 0) {
@@ -361,7 +371,7 @@ export async function imagesRoutes(
       },
     },
     async (request, reply) => {
-      const ops = parseOps(request.query as Record<string, string>, limits);
+      const ops = opsFrom(request.query as Record<string, string>, config.max_dimension);
       let first: Buffer | null = null;
       for await (const upload of uploads(request)) {
         first ??= upload.bytes;
@@ -424,19 +434,12 @@ export async function imagesRoutes(
         Object.entries(request.body.ops ?? {}).map(([k, v]) => [k, String(v)]),
       );
       if (request.body.format !== undefined) raw.format = request.body.format;
-      const ops = parseOps(raw, limits);
-      const query = normaliseOps(ops);
+      const ops = opsFrom(raw, config.max_dimension);
       const results = await Promise.all(
         request.body.ids.map(async (id) => {
           try {
             const { image } = await service.derived(id, ops);
-            const ext = ops.format ? `.${ops.format === 'jpeg' ? 'jpg' : ops.format}` : '';
-            const opsQuery = query.replace(/(^|&)format=[^&]*/, '').replace(/^&/, '');
-            let url = `${app.prefix}/${id}${ext}${opsQuery ? `?${opsQuery}` : ''}`;
-            if (config.signing_key) {
-              const sig = signature(config.signing_key, `${id}${ext}`, ops);
-              url += `${opsQuery ? '&' : '?'}sig=${sig}`;
-            }
+            const url = `${app.prefix}${derivedPath(id, ops, config.signing_key)}`;
             return {
               id,
               ok: true as const,

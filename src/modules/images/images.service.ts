@@ -10,18 +10,13 @@ import type { Database } from '../../core/db/tables.js';
 import { isUniqueViolation } from '../../core/db/portable.js';
 import type { ImagesImagesTable } from './images.tables.js';
 import { AppError } from '../../core/errors.js';
-import type {
-  Limiter} from './images.process.js';
+import { extensionOf, isIdentity, MIME, type Format, type Ops } from './images.ops.js';
 import {
   derivedKey,
-  extensionOf,
-  isIdentity,
-  MIME,
   probe,
   render,
-  type Format,
+  type Limiter,
   type Limits,
-  type Ops,
   type Rendered,
 } from './images.process.js';
 

@@ -5,13 +5,14 @@
 import os from 'node:os';
 import type { AgoraModule } from '../../core/module.js';
 import { imagesMigrations } from './migrations/index.js';
+import { imagesCommands } from './images.cli.js';
 import { Limiter } from './images.process.js';
 import { createRemoteFetcher } from './images.remote.js';
 import { compatRoutes, imagesRoutes } from './images.routes.js';
 import { ImagesService, type ImageMeta } from './images.service.js';
 
 export type { ImageMeta } from './images.service.js';
-export { signature } from './images.routes.js';
+export { derivedPath, signature, type Ops } from './images.ops.js';
 
 /** What other modules may ask of the image repository. */
 export interface ImagesApi {
@@ -65,5 +66,8 @@ export const imagesModule: AgoraModule = {
     } satisfies ImagesApi);
     await app.register(imagesRoutes, { prefix, config, service, remote });
     await app.register(compatRoutes, { config, service, remote });
+  },
+  commands: (program) => {
+    imagesCommands(program);
   },
 };
