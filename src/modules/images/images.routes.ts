@@ -4,11 +4,14 @@
  * delete, stateless transform, batch; and the original service's compatibility routes.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
+import { WEB_ROOT } from '../../core/web.js';
 import type { ImagesConfig } from './images.config.js';
 import {
   derivedPath,
@@ -187,6 +190,10 @@ export async function imagesRoutes(
     },
   );
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const page = existsSync(path.join(WEB_ROOT, 'pages/images/index.html'));
+  /** A browser opening the bare URL gets the gallery; anything with parameters is the API. */
+  const wantsPage = (request: FastifyRequest): boolean =>
+    page && !request.url.includes('?') && (request.headers.accept ?? '').includes('text/html');
 
   /** Every image of an upload request, whatever its form. */
   async function* uploads(
@@ -286,7 +293,14 @@ export async function imagesRoutes(
         },
       },
     },
-    (request) => service.list(request.query),
+    async (request, reply) => {
+      if (wantsPage(request)) {
+        return reply
+          .header('cache-control', 'no-cache')
+          .sendFile('pages/images/index.html', WEB_ROOT);
+      }
+      return service.list(request.query);
+    },
   );
 
   routes.get(

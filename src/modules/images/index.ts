@@ -35,6 +35,7 @@ export const imagesModule: AgoraModule = {
   description:
     'Image repository and processing engine: upload, convert by extension, resize, rotate, filters, masks, bulk.',
   defaultPrefix: '/images',
+  page: '/',
   migrations: imagesMigrations,
   async plugin(app, { mount }) {
     const config = app.config.images;
