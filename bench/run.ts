@@ -43,9 +43,9 @@ interface Row {
 }
 
 async function load(base: string, s: HttpScenario): Promise<Row> {
-  if (s.setup) await s.setup(base);
+  const chosen = s.setup ? await s.setup(base) : undefined;
   const opts = {
-    url: `${base}${s.path}`,
+    url: `${base}${chosen?.path ?? s.path}`,
     method: s.method ?? 'GET',
     headers: s.headers ?? {},
     body: s.body,

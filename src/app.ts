@@ -15,7 +15,7 @@ import databasePlugin from './core/db/plugin.js';
 import blobsPlugin from './core/blobs/plugin.js';
 import errors from './core/errors.js';
 import health from './core/health.js';
-import { createLogger, RequestLogController } from './core/logging.js';
+import { createLogger, lazyChildLoggerFactory, RequestLogController } from './core/logging.js';
 import mail, { type Mailer } from './core/mail.js';
 import metrics from './core/metrics.js';
 import type { AgoraModule } from './core/module.js';
@@ -77,6 +77,7 @@ export async function buildApp(
     loggerInstance: logger,
     genReqId,
     logController: new RequestLogController(),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.body_limit,
     trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
     return503OnClosing: true,

@@ -1,4 +1,5 @@
 import { coreScenarios } from './core.js';
+import { imagesScenarios } from './images.js';
 import { marketScenarios } from './market.js';
 import { numbersScenarios } from './numbers.js';
 import { taxScenarios } from './tax.js';
@@ -8,6 +9,7 @@ import type { Scenario } from './types.js';
 export const scenarios: Scenario[] = [
   ...coreScenarios,
   ...marketScenarios,
+  ...imagesScenarios,
   ...numbersScenarios,
   ...taxScenarios,
 ];

@@ -5,9 +5,10 @@ import { sendJson, type Scenario } from './types.js';
 const SUBSCRIBERS = Number(process.env.BENCH_MARKET_SUBSCRIBERS ?? 5000);
 let price = 10;
 
-async function stockUp(baseUrl: string): Promise<void> {
+async function stockUp(baseUrl: string): Promise<undefined> {
   // Enough stock that no purchase in the run fails for want of it.
   await sendJson(baseUrl, 'PUT', '/market/replenish/1', { amount: 1_000_000 });
+  return undefined;
 }
 
 async function changePrice(baseUrl: string): Promise<void> {

@@ -14,8 +14,8 @@ export interface HttpScenario {
   connections?: number;
   /** Expected status; anything else counts as an error. */
   expect?: number;
-  /** Runs once against the started server before the load (seeding). */
-  setup?: (baseUrl: string) => Promise<void>;
+  /** Runs once against the started server before the load (seeding); may choose the path. */
+  setup?: (baseUrl: string) => Promise<{ path: string } | undefined>;
 }
 
 export interface CustomScenario {

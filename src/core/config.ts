@@ -300,6 +300,11 @@ export const SETTINGS: readonly Setting[] = [
       'allow remote imports from loopback/private/link-local addresses (off: SSRF guard)',
   },
   {
+    key: 'images.memory_cache_mb',
+    env: 'AGORA_IMAGES_MEMORY_CACHE_MB',
+    description: 'memory for hot derived images served without disk or database; 0: off',
+  },
+  {
     key: 'images.signing_key',
     env: 'AGORA_IMAGES_SIGNING_KEY',
     description: 'when set, transformation URLs need an HMAC signature `sig`',

@@ -4,8 +4,20 @@
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { pino, type Logger, type DestinationStream } from 'pino';
+import {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import {
+  pino,
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type LogFn,
+  type Logger,
+} from 'pino';
 import type { Config } from './config.js';
 
 declare module 'fastify' {
@@ -123,4 +135,67 @@ export class RequestLogController extends LogController {
     else if (request.routeOptions.config.quietLog) reply.log.debug(line, 'request completed');
     else reply.log.info(line, 'request completed');
   }
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * A request's logger that becomes a real pino child (with the request id bound) only when the
+ * request logs something at an enabled level. Building a child per request costs more than the
+ * rest of a cheap request; most requests below the configured level never log.
+ */
+class LazyChildLogger implements FastifyBaseLogger {
+  #real: FastifyBaseLogger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private real(): FastifyBaseLogger {
+    this.#real ??= this.parent.child(this.bindings, this.options);
+    return this.#real;
+  }
+
+  private enabled(level: Level): boolean {
+    // A route-level log level makes the child differ from the parent: decide on the child.
+    if (this.#real !== null || this.options.level !== undefined) return true;
+    return this.parent.isLevelEnabled(level);
+  }
+
+  private method(level: Level): LogFn {
+    return ((...args: Parameters<LogFn>) => {
+      if (this.enabled(level)) this.real()[level](...args);
+    }) as LogFn;
+  }
+
+  get level(): string {
+    return this.#real ? this.#real.level : (this.options.level ?? this.parent.level);
+  }
+
+  set level(level: string) {
+    this.real().level = level;
+  }
+
+  fatal = this.method('fatal');
+  error = this.method('error');
+  warn = this.method('warn');
+  info = this.method('info');
+  debug = this.method('debug');
+  trace = this.method('trace');
+  silent: LogFn = () => undefined;
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real().child(bindings, options);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: request loggers that cost nothing until they log. */
+export function lazyChildLoggerFactory(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  return new LazyChildLogger(logger as Logger, bindings, options);
 }

@@ -30,6 +30,8 @@ export const ImagesConfig = Type.Object(
      * URLs are refused (SSRF protection); turn on only for trusted, internal use.
      */
     remote_allow_private: Type.Boolean({ default: false }),
+    /** Memory for hot derived images (thumbnails…) served without disk or database; 0: off. */
+    memory_cache_mb: Type.Integer({ minimum: 0, maximum: 65_536, default: 64 }),
     /** When set, transformation URLs must carry `sig`, an HMAC-SHA256 of the path and query. */
     signing_key: Type.String({ default: '' }),
   },

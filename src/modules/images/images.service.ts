@@ -10,6 +10,7 @@ import type { Database } from '../../core/db/tables.js';
 import { isUniqueViolation } from '../../core/db/portable.js';
 import type { ImagesImagesTable } from './images.tables.js';
 import { AppError } from '../../core/errors.js';
+import { SizedLru } from './images.cache.js';
 import { extensionOf, isIdentity, MIME, type Format, type Ops } from './images.ops.js';
 import {
   derivedKey,
@@ -53,12 +54,24 @@ export interface ImagesServiceOptions {
   limiter: Limiter;
   /** Where images are served (`/images`), for the `url` of each. */
   mount: string;
+  /** Memory for hot derived images (0: none). */
+  memoryCacheBytes: number;
 }
+
+/** How long a looked-up image row is trusted before asking the database again. */
+const ROW_TTL_MS = 10_000;
 
 type Row = Selectable<ImagesImagesTable>;
 
 export class ImagesService {
-  constructor(private readonly o: ImagesServiceOptions) {}
+  /** Rows by public id, for a short while (another node's delete shows here within ROW_TTL_MS). */
+  private readonly rows = new SizedLru<{ row: Row; at: number }>(10_000, 1);
+  /** Hot derived images (thumbnails…) by derived key; immutable, so never stale. */
+  private readonly hot: SizedLru<ImageBytes>;
+
+  constructor(private readonly o: ImagesServiceOptions) {
+    this.hot = new SizedLru(o.memoryCacheBytes, Math.min(o.memoryCacheBytes / 8, 2 * 1024 * 1024));
+  }
 
   private meta(row: Row): ImageMeta {
     const format = row.format as Format;
@@ -109,6 +122,8 @@ export class ImagesService {
   }
 
   private async row(id: string): Promise<Row> {
+    const cached = this.rows.get(id);
+    if (cached && Date.now() - cached.at < ROW_TTL_MS) return cached.row;
     const row = /^[A-Za-z0-9_-]{1,32}$/.test(id)
       ? await this.o.db
           .selectFrom('images_images')
@@ -117,6 +132,7 @@ export class ImagesService {
           .executeTakeFirst()
       : undefined;
     if (!row) throw new AppError('IMAGE_NOT_FOUND', 404, `no image with id ${id}`);
+    this.rows.set(id, { row, at: Date.now() }, 1);
     return row;
   }
 
@@ -148,11 +164,14 @@ export class ImagesService {
     id: string,
     ops: Ops,
   ): Promise<{ meta: ImageMeta; image: ImageBytes; cached: boolean }> {
-    const { meta, image } = await this.original(id);
-    if (isIdentity(ops) || (Object.keys(ops).length === 1 && ops.format === meta.format)) {
-      return { meta, image, cached: true };
+    const row = await this.row(id);
+    if (isIdentity(ops) || (Object.keys(ops).length === 1 && ops.format === row.format)) {
+      return { ...(await this.original(id)), cached: true };
     }
+    const meta = this.meta(row);
     const key = derivedKey(meta.sha256, ops);
+    const hot = this.hot.get(key);
+    if (hot) return { meta, image: hot, cached: true };
     const hit = await this.o.db
       .selectFrom('images_derived')
       .selectAll()
@@ -161,20 +180,22 @@ export class ImagesService {
     if (hit) {
       const data = await this.o.blobs.get(hit.blob_sha256);
       if (data) {
-        return {
-          meta,
-          image: {
-            data,
-            format: hit.format as Format,
-            sha256: hit.blob_sha256,
-            width: hit.width,
-            height: hit.height,
-          },
-          cached: true,
+        const image: ImageBytes = {
+          data,
+          format: hit.format as Format,
+          sha256: hit.blob_sha256,
+          width: hit.width,
+          height: hit.height,
         };
+        this.hot.set(key, image, data.length);
+        return { meta, image, cached: true };
       }
     }
-    const rendered = await this.render(image.data, meta.format, ops);
+    // A miss: only now are the original's bytes read.
+    const source = await this.o.blobs.get(meta.sha256);
+    if (!source)
+      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+    const rendered = await this.render(source, meta.format, ops);
     const { sha256 } = await this.o.blobs.put(rendered.data);
     try {
       await this.o.db
@@ -194,17 +215,15 @@ export class ImagesService {
       // The same derivation was cached by a concurrent request: same bytes, nothing to do.
       if (!isUniqueViolation(err)) throw err;
     }
-    return {
-      meta,
-      image: {
-        data: rendered.data,
-        format: rendered.format,
-        sha256,
-        width: rendered.width,
-        height: rendered.height,
-      },
-      cached: false,
+    const image: ImageBytes = {
+      data: rendered.data,
+      format: rendered.format,
+      sha256,
+      width: rendered.width,
+      height: rendered.height,
     };
+    this.hot.set(key, image, rendered.data.length);
+    return { meta, image, cached: false };
   }
 
   /** Renders without storing anything (`POST /images/transform`). */
@@ -269,6 +288,7 @@ export class ImagesService {
   /** Deletes an image; its blob and derived images go when no other image shares its bytes. */
   async delete(id: string): Promise<ImageMeta> {
     const row = await this.row(id);
+    this.rows.delete(id);
     await this.o.db.deleteFrom('images_images').where('id', '=', row.id).execute();
     const shared = await this.o.db
       .selectFrom('images_images')

@@ -52,6 +52,7 @@ export const imagesModule: AgoraModule = {
       },
       limiter,
       mount: prefix,
+      memoryCacheBytes: config.memory_cache_mb * 1024 * 1024,
     });
     const remote = createRemoteFetcher({
       maxBytes: config.max_bytes,

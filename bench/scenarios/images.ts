@@ -1,0 +1,222 @@
+/**
+ * Images scenarios: upload of a ~1 MB JPEG (distinct bytes each time, so every upload writes a
+ * blob), GET of the original, a cached thumbnail, an uncached 4000×3000 → 800 px resize compared
+ * with bare sharp doing the same in a loop in this process, and an uncached conversion to WebP.
+ */
+import os from 'node:os';
+import autocannon from 'autocannon';
+import sharp from 'sharp';
+import { Agent, request } from 'undici';
+import type { Scenario } from './types.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+
+/** A photo-like JPEG (noise over a gradient, so it compresses like a photo). */
+async function photo(width: number, height: number, quality = 80): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const pixel = Math.floor(i / 3);
+    raw[i] = ((pixel % width) * 200) / width + (seed % 56);
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer();
+}
+
+/** The same JPEG with a comment segment after SOI: other bytes, same picture. */
+function variant(jpeg: Buffer, n: number): Buffer {
+  const text = Buffer.from(`agora-bench-${n.toString().padStart(10, '0')}`);
+  const segment = Buffer.alloc(4 + text.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(text.length + 2, 2);
+  text.copy(segment, 4);
+  return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
+}
+
+async function uploadOne(base: string, bytes: Buffer): Promise<string> {
+  const res = await fetch(`${base}/images`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg' },
+    body: new Uint8Array(bytes),
+  });
+  if (res.status !== 201) throw new Error(`upload failed: HTTP ${res.status}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function cannon(opts: autocannon.Options): Promise<Load> {
+  const result = await autocannon({ duration: DURATION, ...opts });
+  return {
+    rps: Math.round(result.requests.average * 10) / 10,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+let medium: Buffer | null = null;
+const mediumJpeg = async (): Promise<Buffer> => (medium ??= await photo(1600, 1200, 92));
+let large: Buffer | null = null;
+const largeJpeg = async (): Promise<Buffer> => (large ??= await photo(4000, 3000, 85));
+
+/** Bare sharp: the same resize, `concurrency` at a time, for the duration; images per second. */
+async function bareSharp(input: Buffer, concurrency: number): Promise<number> {
+  const deadline = performance.now() + DURATION * 1000;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await sharp(input).rotate().resize({ width: 800 }).jpeg({ quality: 80 }).toBuffer();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+export const imagesScenarios: Scenario[] = [
+  {
+    kind: 'http',
+    name: 'images: GET /images/:id.webp?thumbnail=128 (cached)',
+    target: 'agora',
+    path: '/',
+    async setup(base) {
+      const id = await uploadOne(base, variant(await mediumJpeg(), 1));
+      const path = `/images/${id}.webp?thumbnail=128`;
+      await fetch(`${base}${path}`); // renders and caches it
+      return { path };
+    },
+  },
+  {
+    // autocannon parses bodies in JavaScript and tops out near 100 MB/s: undici measures this.
+    kind: 'custom',
+    name: 'images: GET /images/:id (original, ~1 MB JPEG), 8 connections',
+    async run(base) {
+      const id = await uploadOne(base, variant(await mediumJpeg(), 2));
+      const agent = new Agent({ connections: 8 });
+      const deadline = performance.now() + DURATION * 1000;
+      const latencies: number[] = [];
+      let bytes = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (performance.now() < deadline) {
+            const t0 = performance.now();
+            const res = await request(`${base}/images/${id}`, { dispatcher: agent });
+            bytes += (await res.body.arrayBuffer()).byteLength;
+            latencies.push(performance.now() - t0);
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      await agent.close();
+      latencies.sort((a, b) => a - b);
+      const at = (p: number): number =>
+        Math.round((latencies[Math.floor((p / 100) * (latencies.length - 1))] ?? NaN) * 10) / 10;
+      return {
+        rps: Math.round(latencies.length / seconds),
+        mb_per_s: Math.round(bytes / seconds / 1e6),
+        p50: at(50),
+        p99: at(99),
+      };
+    },
+  },
+  {
+    kind: 'custom',
+    name: 'images: upload ~1 MB JPEG (new bytes each time), 8 connections',
+    async run(base) {
+      const jpeg = await mediumJpeg();
+      let n = 1_000_000;
+      const load = await cannon({
+        url: `${base}/images`,
+        connections: 8,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'image/jpeg' },
+            setupRequest: (req) => ({ ...req, body: variant(jpeg, n++) }),
+          },
+        ],
+      });
+      return { mb: Math.round(jpeg.length / 1e4) / 100, ...load };
+    },
+  },
+  {
+    kind: 'custom',
+    name: 'images: uncached 4000×3000 → 800 px JPEG resize vs bare sharp',
+    async run(base) {
+      const input = await largeJpeg();
+      const cores = os.availableParallelism();
+      // The same concurrency as the load below, so libvips is as busy in both.
+      const bare = await bareSharp(input, cores * 2);
+      // Distinct sources × qualities: every request is a cache miss.
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await uploadOne(base, variant(input, 100 + i)));
+      const paths = ids.flatMap((id) =>
+        Array.from({ length: 20 }, (_, q) => `/images/${id}.jpg?w=800&quality=${80 + q}`),
+      );
+      const load = await cannon({
+        url: base,
+        connections: cores * 2,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req, context) => {
+              const c = context as { i?: number };
+              c.i = ((c.i ?? Math.floor(Math.random() * paths.length)) + 1) % paths.length;
+              return { ...req, path: paths[c.i] };
+            },
+          },
+        ],
+      });
+      return {
+        bare_sharp_per_s: Math.round(bare * 10) / 10,
+        agora_per_s: load.rps,
+        ratio: Math.round((load.rps / bare) * 1000) / 1000,
+        p50: load.p50,
+        p99: load.p99,
+        errors: load.errors,
+        note: paths.length < load.rps * DURATION ? 'some requests hit the cache' : 'all misses',
+      };
+    },
+  },
+  {
+    kind: 'custom',
+    name: 'images: uncached conversion of a ~1 MB JPEG to WebP',
+    async run(base) {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++)
+        ids.push(await uploadOne(base, variant(await mediumJpeg(), 200 + i)));
+      const paths = ids.flatMap((id) =>
+        Array.from({ length: 50 }, (_, q) => `/images/${id}.webp?quality=${50 + q}`),
+      );
+      const load = await cannon({
+        url: base,
+        connections: os.availableParallelism() * 2,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req, context) => {
+              const c = context as { i?: number };
+              c.i = ((c.i ?? Math.floor(Math.random() * paths.length)) + 1) % paths.length;
+              return { ...req, path: paths[c.i] };
+            },
+          },
+        ],
+      });
+      return {
+        ...load,
+        note: paths.length < load.rps * DURATION ? 'some requests hit the cache' : 'all misses',
+      };
+    },
+  },
+];
