@@ -148,7 +148,7 @@ class LazyChildLogger implements FastifyBaseLogger {
   #real: FastifyBaseLogger | null = null;
 
   constructor(
-    private readonly parent: Logger,
+    private readonly parent: FastifyBaseLogger,
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
   ) {}
@@ -161,13 +161,15 @@ class LazyChildLogger implements FastifyBaseLogger {
   private enabled(level: Level): boolean {
     // A route-level log level makes the child differ from the parent: decide on the child.
     if (this.#real !== null || this.options.level !== undefined) return true;
-    return this.parent.isLevelEnabled(level);
+    // pino's loggers say which levels are on; any other logger gets every call.
+    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (l: string) => boolean };
+    return parent.isLevelEnabled ? parent.isLevelEnabled(level) : true;
   }
 
   private method(level: Level): LogFn {
-    return ((...args: Parameters<LogFn>) => {
+    return (...args: Parameters<LogFn>) => {
       if (this.enabled(level)) this.real()[level](...args);
-    }) as LogFn;
+    };
   }
 
   get level(): string {
@@ -197,5 +199,5 @@ export function lazyChildLoggerFactory(
   bindings: Bindings,
   options: ChildLoggerOptions,
 ): FastifyBaseLogger {
-  return new LazyChildLogger(logger as Logger, bindings, options);
+  return new LazyChildLogger(logger, bindings, options);
 }
