@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { MarketConfig } from '../modules/market/market.config.js';
 import { ImagesConfig } from '../modules/images/images.config.js';
 import { NumbersConfig } from '../modules/numbers/numbers.config.js';
+import { QueueConfig } from '../modules/queue/queue.config.js';
 import { TaxConfig } from '../modules/tax/tax.config.js';
 import { MODULE_NAMES } from '../modules/names.js';
 
@@ -95,6 +96,7 @@ export const ConfigSchema = Type.Object(
     market: MarketConfig,
     images: ImagesConfig,
     numbers: NumbersConfig,
+    queue: QueueConfig,
     tax: TaxConfig,
     realtime: Type.Object(
       {
@@ -308,6 +310,32 @@ export const SETTINGS: readonly Setting[] = [
     key: 'images.signing_key',
     env: 'AGORA_IMAGES_SIGNING_KEY',
     description: 'when set, transformation URLs need an HMAC signature `sig`',
+  },
+  {
+    key: 'queue.claim_window_s',
+    env: 'AGORA_QUEUE_CLAIM_WINDOW_S',
+    description: 'how long the head of the line has to claim before it expires',
+  },
+  {
+    key: 'queue.view_window_s',
+    env: 'AGORA_QUEUE_VIEW_WINDOW_S',
+    description: "how long a claimed picture is viewed (the head's clock is frozen meanwhile)",
+  },
+  { key: 'queue.ban_s', env: 'AGORA_QUEUE_BAN_S', description: 'how long a cheater stays banned' },
+  {
+    key: 'queue.sweep_ms',
+    env: 'AGORA_QUEUE_SWEEP_MS',
+    description: 'how often each node applies due expiries (also applied on every request)',
+  },
+  {
+    key: 'queue.album',
+    env: 'AGORA_QUEUE_ALBUM',
+    description: 'the image album pictures come from',
+  },
+  {
+    key: 'queue.demo_pictures',
+    env: 'AGORA_QUEUE_DEMO_PICTURES',
+    description: 'draw demo cats into the album at first start when it is empty',
   },
   {
     key: 'numbers.source',

@@ -5,6 +5,7 @@
 export const MODULE_NAMES = [
   'market',
   'images',
+  'queue',
   'numbers',
   'tax',
 ] as const satisfies readonly string[];

@@ -5,6 +5,7 @@
 
 import type { ImagesTables } from '../../modules/images/images.tables.js';
 import type { MarketTables } from '../../modules/market/market.tables.js';
+import type { QueueTables } from '../../modules/queue/queue.tables.js';
 import type { TaxTables } from '../../modules/tax/tax.tables.js';
 
 export interface AgoraMetaTable {
@@ -25,4 +26,4 @@ export interface CoreTables {
   agora_blobs: AgoraBlobsTable;
 }
 
-export type Database = CoreTables & MarketTables & ImagesTables & TaxTables;
+export type Database = CoreTables & MarketTables & ImagesTables & QueueTables & TaxTables;

@@ -1,0 +1,21 @@
+import { Type, type Static } from 'typebox';
+
+/** The queue's settings (`queue:` in agora.yaml). */
+export const QueueConfig = Type.Object(
+  {
+    /** How long the head of the line has to claim before it expires. */
+    claim_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+    /** How long a claimed picture is viewed; the head's clock is frozen meanwhile. */
+    view_window_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+    /** How long a cheater stays banned. */
+    ban_s: Type.Integer({ minimum: 1, maximum: 30 * 86_400, default: 3600 }),
+    /** How often each node applies due expiries (they are also applied on every request). */
+    sweep_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+    /** The image album the pictures come from. */
+    album: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', default: 'kitties' }),
+    /** Draw a few demo cats into the album at first start when it is empty. */
+    demo_pictures: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type QueueConfig = Static<typeof QueueConfig>;

@@ -1,0 +1,355 @@
+/**
+ * The queue's HTTP surface: the REST API with real statuses, the live board over SSE, admin
+ * bans, and the original web client's routes (which keep their 200 statuses).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, ErrorBody } from '../../core/errors.js';
+import { WEB_ROOT } from '../../core/web.js';
+import { QUEUE_TOPIC, type QueueService } from './queue.service.js';
+
+export interface QueueRouteOptions {
+  service: QueueService;
+}
+
+const BoardSchema = Type.Object({
+  head: Type.Union([Type.String(), Type.Null()]),
+  deadline: Type.Union([Type.String(), Type.Null()]),
+  serving: Type.Array(Type.String()),
+  waiting: Type.Array(Type.String(), { description: 'the codes after the head, the first 64' }),
+  length: Type.Integer({ description: 'tokens in the line, head included' }),
+});
+
+const TokenParams = Type.Object({ token: Type.String({ maxLength: 8 }) });
+
+/** The secret from the JSON body or the `X-Token-Secret` header. */
+function secretOf(request: FastifyRequest): string {
+  const header = request.headers['x-token-secret'];
+  if (typeof header === 'string' && header !== '') return header;
+  const body = request.body as { secret?: unknown } | undefined;
+  return typeof body?.secret === 'string' ? body.secret : '';
+}
+
+const bannedError = (until: number): AppError =>
+  new AppError(
+    'QUEUE_BANNED',
+    403,
+    `this client is banned until ${new Date(until).toISOString()}`,
+    {
+      until: new Date(until).toISOString(),
+    },
+  );
+
+/** The compatibility routes keep the secret in a cookie, since the original client has none. */
+const COOKIE = 'agora_queue';
+
+function cookieOf(request: FastifyRequest): { code: string; secret: string } | null {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [name, value = ''] = part.trim().split('=');
+    if (name !== COOKIE) continue;
+    const [code = '', secret = ''] = decodeURIComponent(value).split('.');
+    return { code, secret };
+  }
+  return null;
+}
+
+export async function queueRoutes(
+  app: FastifyInstance,
+  { service }: QueueRouteOptions,
+): Promise<void> {
+  // The original client posts a form.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4096 },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  const prefix = app.prefix;
+
+  routes.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'Take a token: its code, its secret (shown once), position and estimated wait',
+        response: {
+          201: Type.Object({
+            token: Type.String(),
+            secret: Type.String({ description: 'needed to claim or leave; returned only now' }),
+            position: Type.Integer(),
+            estimated_wait_s: Type.Integer({ description: 'upper bound' }),
+          }),
+          403: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await service.issue(request.ip);
+      if (outcome.kind === 'banned') throw bannedError(outcome.until);
+      if (outcome.kind === 'full') {
+        throw new AppError(
+          'QUEUE_FULL',
+          503,
+          'all 2600 codes are in the line; try again later',
+          undefined,
+          {
+            'retry-after': String(outcome.retryAfterS),
+          },
+        );
+      }
+      return reply.code(201).send({
+        token: outcome.token,
+        secret: outcome.secret,
+        position: outcome.position,
+        estimated_wait_s: outcome.estimatedWaitS,
+      });
+    },
+  );
+
+  routes.get(
+    '/tokens/:token',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: "A token's state (waiting/head/serving/used/expired/left), position and deadline",
+        params: TokenParams,
+        response: {
+          200: Type.Object({
+            token: Type.String(),
+            state: Type.String(),
+            position: Type.Union([Type.Integer(), Type.Null()]),
+            deadline: Type.Union([Type.String(), Type.Null()]),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const status = await service.status(request.params.token);
+      if (!status)
+        throw new AppError('QUEUE_TOKEN_NOT_FOUND', 404, `no token ${request.params.token}`);
+      return status;
+    },
+  );
+
+  routes.post(
+    '/tokens/:token/claim',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'Claim the picture on your turn (secret in the body or X-Token-Secret)',
+        description:
+          '425 with Retry-After when it is not your turn (no penalty); 403 and a ban for a code ' +
+          'that is not live or a wrong secret; 409 when the line is empty.',
+        params: TokenParams,
+        response: {
+          200: Type.Object({ image_url: Type.String(), view_until: Type.String() }),
+          403: ErrorBody,
+          409: ErrorBody,
+          425: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const outcome = await service.claim(request.params.token, secretOf(request), request.ip);
+      switch (outcome.kind) {
+        case 'claimed':
+          return {
+            image_url: outcome.imageUrl,
+            view_until: new Date(outcome.viewUntil).toISOString(),
+          };
+        case 'not-your-turn':
+          throw new AppError(
+            'QUEUE_NOT_YOUR_TURN',
+            425,
+            `not your turn yet: you are number ${outcome.position} in the line`,
+            { position: outcome.position },
+            { 'retry-after': String(outcome.retryAfterS) },
+          );
+        case 'empty':
+          throw new AppError('QUEUE_EMPTY', 409, 'the line is empty: take a token first');
+        case 'cheater':
+          throw new AppError('QUEUE_CHEATER', 403, `${outcome.reason}: this client is now banned`);
+        case 'banned':
+          throw bannedError(outcome.until);
+        case 'no-picture':
+          throw new AppError(
+            'QUEUE_NO_PICTURE',
+            503,
+            'no picture can be served right now; your turn is kept',
+            undefined,
+            {
+              'retry-after': '5',
+            },
+          );
+      }
+    },
+  );
+
+  routes.delete(
+    '/tokens/:token',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'Leave the line (the owner: secret in the body or X-Token-Secret)',
+        params: TokenParams,
+        response: { 204: Type.Null(), 403: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await service.leave(request.params.token, secretOf(request), request.ip);
+      if (outcome.kind === 'banned') throw bannedError(outcome.until);
+      if (outcome.kind === 'cheater') {
+        throw new AppError('QUEUE_CHEATER', 403, `${outcome.reason}: this client is now banned`);
+      }
+      return reply.code(204).send(null);
+    },
+  );
+
+  const page = existsSync(path.join(WEB_ROOT, 'pages/queue/index.html'));
+  routes.get(
+    '/',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'The board: head, serving, the next 64 codes and the length of the line',
+        description: 'A browser opening the bare URL gets the web page.',
+        response: { 200: BoardSchema },
+      },
+    },
+    async (request, reply) => {
+      if (
+        page &&
+        !request.url.includes('?') &&
+        (request.headers.accept ?? '').includes('text/html')
+      ) {
+        return reply
+          .header('cache-control', 'no-cache')
+          .sendFile('pages/queue/index.html', WEB_ROOT);
+      }
+      return service.board();
+    },
+  );
+
+  async function events(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await app.realtime.openEventStream(request, reply, {
+      topics: [QUEUE_TOPIC],
+      from: app.realtime.resumeCursor(request),
+      prelude: async () => [{ event: 'snapshot', data: await service.board() }],
+    });
+  }
+  const eventsSchema = {
+    tags: ['queue'],
+    summary: 'The live board: `snapshot` on connect, then every change; Last-Event-ID resumes',
+    produces: ['text/event-stream'],
+  };
+  routes.get('/events', { config: { quietLog: true }, schema: eventsSchema }, events);
+
+  routes.get(
+    '/bans',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['queue'],
+        summary: 'Bans in force (admin)',
+        security: [{ adminToken: [] }],
+        response: {
+          200: Type.Array(
+            Type.Object({
+              ip: Type.String(),
+              reason: Type.String(),
+              created_at: Type.String(),
+              expires_at: Type.String(),
+            }),
+          ),
+        },
+      },
+    },
+    () => service.bans(),
+  );
+
+  routes.delete(
+    '/bans/:ip',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['queue'],
+        summary: 'Lift a ban (admin)',
+        security: [{ adminToken: [] }],
+        params: Type.Object({ ip: Type.String({ maxLength: 64 }) }),
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!(await service.unban(request.params.ip))) {
+        throw new AppError('QUEUE_BAN_NOT_FOUND', 404, `no ban for ${request.params.ip}`);
+      }
+      return reply.code(204).send(null);
+    },
+  );
+
+  // The original web client's routes.
+  routes.get(
+    '/get-token',
+    { schema: { tags: ['queue'], summary: 'Compatibility: take a token ({status, token})' } },
+    async (_request, reply) => {
+      const outcome = await service.issue(_request.ip);
+      if (outcome.kind === 'banned') return { status: 'banned' };
+      if (outcome.kind === 'full') return { status: 'full' };
+      void reply.header(
+        'set-cookie',
+        `${COOKIE}=${encodeURIComponent(`${outcome.token}.${outcome.secret}`)}; Path=${prefix || '/'}; HttpOnly; SameSite=Lax`,
+      );
+      return { status: 'ok', token: outcome.token };
+    },
+  );
+
+  routes.post(
+    '/post-token',
+    { schema: { tags: ['queue'], summary: 'Compatibility: claim (form field token-field)' } },
+    async (request) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const code =
+        typeof body['token-field'] === 'string' ? body['token-field'].trim().toUpperCase() : '';
+      const cookie = cookieOf(request);
+      const secret = cookie?.code === code ? cookie.secret : '';
+      const outcome = await service.claim(code, secret, request.ip);
+      switch (outcome.kind) {
+        case 'claimed':
+          return { status: 'success', image_url: outcome.imageUrl };
+        case 'not-your-turn':
+          return { status: 'wrong_turn' };
+        case 'empty':
+          return { status: 'db_empty' };
+        case 'cheater':
+          return { status: 'cheater' };
+        case 'banned':
+          return { status: 'banned' };
+        case 'no-picture':
+          return { status: 'wrong_turn' };
+      }
+    },
+  );
+
+  routes.get(
+    '/update',
+    {
+      config: { quietLog: true },
+      schema: { ...eventsSchema, summary: 'Compatibility: the event stream' },
+    },
+    events,
+  );
+
+  routes.get(
+    '/start-delay',
+    { schema: { tags: ['queue'], summary: 'Compatibility: a no-op (nothing needs restarting)' } },
+    async (_request, reply) => reply.code(204).send(),
+  );
+}

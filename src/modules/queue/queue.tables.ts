@@ -1,0 +1,41 @@
+import type { Generated } from 'kysely';
+
+/** Times are epoch milliseconds; bigint columns come back as strings from PostgreSQL and MySQL. */
+type Millis = number | string;
+
+export type TokenState = 'waiting' | 'serving' | 'used' | 'expired' | 'left';
+
+export interface QueueTokensTable {
+  id: Generated<number>;
+  code: string;
+  live_code: string | null;
+  secret_hash: string;
+  state: TokenState;
+  issued_at: Millis;
+  became_head_at: Millis | null;
+  claimed_at: Millis | null;
+  view_until: Millis | null;
+  ended_at: Millis | null;
+  image_url: string | null;
+  client_ip: string;
+}
+
+export interface QueueStateTable {
+  id: number;
+  next_index: number;
+  viewing_until: Millis;
+  version: Millis;
+}
+
+export interface QueueBansTable {
+  ip: string;
+  reason: string;
+  created_at: Millis;
+  expires_at: Millis;
+}
+
+export interface QueueTables {
+  queue_tokens: QueueTokensTable;
+  queue_state: QueueStateTable;
+  queue_bans: QueueBansTable;
+}

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryBus } from '../../src/core/bus/memory.js';
+import type { BusEvent } from '../../src/core/bus/types.js';
+import { QUEUE_TOPIC, QueueService } from '../../src/modules/queue/index.js';
+import { buildTestApp, dialects, testLogger, type TestApp } from '../helper.js';
+
+const S = 1000;
+const timing = { claimWindowMs: 60 * S, viewWindowMs: 60 * S, banMs: 3600 * S };
+
+/** A service on the app's database with its own clock and bus (events recorded). */
+function harness(t: TestApp, start: number) {
+  const clock = { now: start };
+  const bus = createMemoryBus({ history: 10_000, logger: testLogger() });
+  const events: BusEvent[] = [];
+  bus.subscribe(QUEUE_TOPIC, (e) => events.push(e));
+  const make = () =>
+    new QueueService({
+      db: t.app.db,
+      bus,
+      timing,
+      clock: () => clock.now,
+      picture: () => Promise.resolve('/images/cat'),
+    });
+  return { clock, events, service: make(), make };
+}
+
+async function wipe(t: TestApp): Promise<void> {
+  await t.app.db.deleteFrom('queue_tokens').execute();
+  await t.app.db.deleteFrom('queue_bans').execute();
+  await t.app.db.updateTable('queue_state').set({ next_index: 0, viewing_until: 0 }).execute();
+}
+
+describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
+  let t: TestApp;
+  let h: ReturnType<typeof harness>;
+  const t0 = Date.UTC(2030, 0, 1);
+  beforeAll(async () => {
+    t = await buildTestApp({
+      dialect,
+      config: { queue: { sweep_ms: 600_000, demo_pictures: false } },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await wipe(t);
+    h = harness(t, t0);
+  });
+
+  const issue = async (ip = '10.0.0.1') => {
+    const o = await h.service.issue(ip);
+    if (o.kind !== 'issued') throw new Error(`not issued: ${o.kind}`);
+    return o;
+  };
+
+  it('issues codes in order with positions; the head expires after its window, the next one gets a full window', async () => {
+    const [a, b, c] = [await issue(), await issue(), await issue()];
+    expect([a.token, b.token, c.token]).toEqual(['A00', 'A01', 'A02']);
+    expect([a.position, b.position, c.position]).toEqual([1, 2, 3]);
+    expect(await h.service.status('A00')).toMatchObject({
+      state: 'head',
+      deadline: new Date(t0 + 60 * S).toISOString(),
+    });
+
+    h.clock.now = t0 + 60 * S - 1;
+    expect((await h.service.board()).head).toBe('A00');
+    // Nobody calls anything for a long time: the line moved on its own, one window per head.
+    h.clock.now = t0 + 150 * S;
+    const board = await h.service.board();
+    expect(board).toMatchObject({ head: 'A02', waiting: [], length: 1 });
+    expect(board.deadline).toBe(new Date(t0 + 180 * S).toISOString());
+    expect(await h.service.status('A00')).toMatchObject({ state: 'expired' });
+    const removed = h.events.filter((e) => e.type === 'token-removed').map((e) => e.data);
+    expect(removed).toEqual([
+      { token: 'A00', reason: 'expired' },
+      { token: 'A01', reason: 'expired' },
+    ]);
+  });
+
+  it('freezes the next head’s clock while a picture is viewed; deadlines survive a restart', async () => {
+    const a = await issue();
+    await issue();
+    h.clock.now = t0 + 10 * S;
+    const claimed = await h.service.claim('A00', a.secret, '10.0.0.1');
+    expect(claimed).toEqual({ kind: 'claimed', imageUrl: '/images/cat', viewUntil: t0 + 70 * S });
+    // A01 became head at 10 s, but its clock only runs once the viewing ends at 70 s.
+    expect(await h.service.status('A01')).toMatchObject({
+      state: 'head',
+      deadline: new Date(t0 + 130 * S).toISOString(),
+    });
+    expect(await h.service.status('A00')).toMatchObject({ state: 'serving' });
+    // A restarted node (a new service on the same database) computes the same deadlines.
+    const restarted = h.make();
+    h.clock.now = t0 + 129 * S;
+    expect((await restarted.board()).head).toBe('A01');
+    expect(await restarted.status('A00')).toMatchObject({ state: 'used' });
+    h.clock.now = t0 + 130 * S;
+    expect((await restarted.board()).head).toBeNull();
+    expect(await restarted.status('A01')).toMatchObject({ state: 'expired' });
+  });
+
+  it('says "not your turn" without penalty, and bans cheaters until the ban expires or is lifted', async () => {
+    await issue();
+    const b = await issue();
+    const early = await h.service.claim('A01', b.secret, '10.0.0.2');
+    expect(early).toEqual({ kind: 'not-your-turn', position: 2, retryAfterS: 60 });
+    expect(await h.service.banOf('10.0.0.2')).toBeNull();
+
+    expect(await h.service.claim('Q42', 'x', '10.0.0.3')).toMatchObject({ kind: 'cheater' });
+    expect(await h.service.issue('10.0.0.3')).toMatchObject({
+      kind: 'banned',
+      until: t0 + 3600 * S,
+    });
+    expect(await h.service.claim('A01', 'wrong', '10.0.0.4')).toMatchObject({
+      kind: 'cheater',
+      reason: 'wrong secret for A01',
+    });
+    expect((await h.service.bans()).map((x) => x.ip).sort()).toEqual(['10.0.0.3', '10.0.0.4']);
+    expect(await h.service.unban('10.0.0.4')).toBe(true);
+    expect(await h.service.banOf('10.0.0.4')).toBeNull();
+    h.clock.now = t0 + 3600 * S;
+    expect(await h.service.banOf('10.0.0.3')).toBeNull();
+  });
+
+  it('treats a used or expired code as cheating, and an empty line as 409', async () => {
+    expect(await h.service.claim('A00', 'x', '10.0.0.9')).toEqual({ kind: 'empty' });
+    const a = await issue();
+    await h.service.claim('A00', a.secret, '10.0.0.1');
+    h.clock.now = t0 + 61 * S; // viewing over: A00 is used
+    await issue('10.0.0.5');
+    expect(await h.service.claim('A00', a.secret, '10.0.0.1')).toMatchObject({ kind: 'cheater' });
+  });
+
+  it('lets the owner leave; the next token becomes head at once', async () => {
+    const a = await issue();
+    await issue();
+    h.clock.now = t0 + 5 * S;
+    expect(await h.service.leave('A00', a.secret, '10.0.0.1')).toEqual({ kind: 'left' });
+    expect(await h.service.status('A01')).toMatchObject({
+      state: 'head',
+      deadline: new Date(t0 + 65 * S).toISOString(),
+    });
+    expect(h.events.map((e) => e.type)).toContain('head-changed');
+  });
+
+  it('publishes each expiry exactly once when several nodes sweep together', async () => {
+    await issue();
+    await issue();
+    const nodes = [h.make(), h.make(), h.make()];
+    h.clock.now = t0 + 61 * S;
+    await Promise.all(nodes.map((n) => n.sweep()));
+    const removed = h.events.filter((e) => e.type === 'token-removed');
+    expect(removed.map((e) => e.data)).toEqual([{ token: 'A00', reason: 'expired' }]);
+    expect(
+      h.events.filter(
+        (e) => e.type === 'head-changed' && (e.data as { token: string }).token === 'A01',
+      ),
+    ).toHaveLength(1);
+  });
+});
+
+describe('a full queue (SQLite)', () => {
+  it('refuses the 2601st token with 503, then wraps around skipping live codes', async () => {
+    const t = await buildTestApp({
+      config: { queue: { sweep_ms: 600_000, demo_pictures: false } },
+    });
+    try {
+      const h = harness(t, Date.UTC(2030, 0, 1));
+      const secrets = new Map<string, string>();
+      for (let i = 0; i < 2600; i++) {
+        const o = await h.service.issue('10.0.0.1');
+        if (o.kind !== 'issued') throw new Error(o.kind);
+        secrets.set(o.token, o.secret);
+      }
+      expect(secrets.size).toBe(2600);
+      expect(await h.service.issue('10.0.0.1')).toEqual({ kind: 'full', retryAfterS: 60 });
+      await h.service.leave('A03', secrets.get('A03')!, '10.0.0.1');
+      await h.service.leave('B10', secrets.get('B10')!, '10.0.0.1');
+      const next = [await h.service.issue('10.0.0.1'), await h.service.issue('10.0.0.1')];
+      expect(next.map((o) => (o.kind === 'issued' ? o.token : o.kind))).toEqual(['A03', 'B10']);
+      expect(await h.service.issue('10.0.0.1')).toMatchObject({ kind: 'full' });
+    } finally {
+      await t.close();
+    }
+  });
+});
