@@ -10,7 +10,7 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
   let base: string;
   let browser: Browser;
   beforeAll(async () => {
-    t = await buildTestApp();
+    t = await buildTestApp({ config: { modules: ['images'] } });
     base = await listen(t.app);
     browser = await launchBrowser();
   });

@@ -12,7 +12,9 @@ describe('the images client library against a running server', () => {
   let base: string;
   let client: ImagesClient;
   beforeAll(async () => {
-    t = await buildTestApp({ config: { images: { remote_allow_private: true } } });
+    t = await buildTestApp({
+      config: { modules: ['images'], images: { remote_allow_private: true } },
+    });
     base = await listen(t.app);
     client = new ImagesClient({ baseUrl: base });
   });
@@ -71,7 +73,9 @@ describe('the images client library against a running server', () => {
   });
 
   it('signs transformation URLs with the server’s key', async () => {
-    const signed = await buildTestApp({ config: { images: { signing_key: 'k3y' } } });
+    const signed = await buildTestApp({
+      config: { modules: ['images'], images: { signing_key: 'k3y' } },
+    });
     try {
       const url = await listen(signed.app);
       const good = new ImagesClient({ baseUrl: url, signingKey: 'k3y' });
@@ -94,7 +98,7 @@ describe('agora images … against a running server', () => {
   let base: string;
   let dir: string;
   beforeAll(async () => {
-    t = await buildTestApp();
+    t = await buildTestApp({ config: { modules: ['images'] } });
     base = await listen(t.app);
     dir = tempDir();
     writeFileSync(path.join(dir, 'cat.jpg'), await jpeg(64, 48));

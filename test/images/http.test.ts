@@ -45,7 +45,7 @@ describe('images over HTTP', () => {
   let photo: Buffer;
   let meta: Meta;
   beforeAll(async () => {
-    t = await buildTestApp({ config: { images: { max_bytes: 400_000 } } });
+    t = await buildTestApp({ config: { modules: ['images'], images: { max_bytes: 400_000 } } });
     photo = await jpeg(400, 300);
     const res = await upload(t, photo);
     expect(res.statusCode).toBe(201);
@@ -348,9 +348,12 @@ describe('remote imports', () => {
     await once(server, 'listening');
     const address = server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    t = await buildTestApp();
+    t = await buildTestApp({ config: { modules: ['images'] } });
     open = await buildTestApp({
-      config: { images: { remote_allow_private: true, remote_timeout_ms: 300 } },
+      config: {
+        modules: ['images'],
+        images: { remote_allow_private: true, remote_timeout_ms: 300 },
+      },
     });
   });
   afterAll(async () => {
@@ -397,7 +400,7 @@ describe('remote imports', () => {
 describe('signed transformation URLs', () => {
   it('needs a valid sig for derived images, not for the original', async () => {
     const key = 'test-signing-key';
-    const t = await buildTestApp({ config: { images: { signing_key: key } } });
+    const t = await buildTestApp({ config: { modules: ['images'], images: { signing_key: key } } });
     try {
       const meta = (await upload(t, await png(20, 20), 'image/png')).json<Meta>();
       expect((await t.app.inject({ url: meta.url })).statusCode).toBe(200);
@@ -438,7 +441,7 @@ describe.each(dialects().flatMap((d) => (['fs', 'db'] as const).map((s) => [d, s
   (dialect, store) => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await buildTestApp({ dialect, config: { blobs: { store } } });
+      t = await buildTestApp({ dialect, config: { modules: ['images'], blobs: { store } } });
     });
     afterAll(async () => {
       await t.close();
