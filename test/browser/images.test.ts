@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
 import { jpeg, png } from '../images/fixtures.js';
 import { launchBrowser } from './chromium.js';
+import { imagesModule } from '../../src/modules/images/index.js';
 
 describe.runIf(browserAvailable())('images gallery in a real browser', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
   beforeAll(async () => {
-    t = await buildTestApp({ config: { modules: ['images'] } });
+    t = await buildTestApp({ build: { modules: [imagesModule] } });
     base = await listen(t.app);
     browser = await launchBrowser();
   });

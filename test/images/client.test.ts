@@ -6,6 +6,7 @@ import { ImagesApiError, ImagesClient, type ImageMeta } from '../../src/client/i
 import { buildTestApp, listen, tempDir, type TestApp } from '../helper.js';
 import { runCli } from '../process.js';
 import { jpeg, png } from './fixtures.js';
+import { imagesModule } from '../../src/modules/images/index.js';
 
 describe('the images client library against a running server', () => {
   let t: TestApp;
@@ -13,7 +14,8 @@ describe('the images client library against a running server', () => {
   let client: ImagesClient;
   beforeAll(async () => {
     t = await buildTestApp({
-      config: { modules: ['images'], images: { remote_allow_private: true } },
+      config: { images: { remote_allow_private: true } },
+      build: { modules: [imagesModule] },
     });
     base = await listen(t.app);
     client = new ImagesClient({ baseUrl: base });
@@ -74,7 +76,8 @@ describe('the images client library against a running server', () => {
 
   it('signs transformation URLs with the server’s key', async () => {
     const signed = await buildTestApp({
-      config: { modules: ['images'], images: { signing_key: 'k3y' } },
+      config: { images: { signing_key: 'k3y' } },
+      build: { modules: [imagesModule] },
     });
     try {
       const url = await listen(signed.app);
@@ -98,7 +101,7 @@ describe('agora images … against a running server', () => {
   let base: string;
   let dir: string;
   beforeAll(async () => {
-    t = await buildTestApp({ config: { modules: ['images'] } });
+    t = await buildTestApp({ build: { modules: [imagesModule] } });
     base = await listen(t.app);
     dir = tempDir();
     writeFileSync(path.join(dir, 'cat.jpg'), await jpeg(64, 48));

@@ -8,6 +8,7 @@ import { signature } from '../../src/modules/images/index.js';
 import { Limiter } from '../../src/modules/images/images.process.js';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
 import { bombPng, jpeg, multipart, png } from './fixtures.js';
+import { imagesModule } from '../../src/modules/images/index.js';
 
 interface Meta {
   id: string;
@@ -45,7 +46,10 @@ describe('images over HTTP', () => {
   let photo: Buffer;
   let meta: Meta;
   beforeAll(async () => {
-    t = await buildTestApp({ config: { modules: ['images'], images: { max_bytes: 400_000 } } });
+    t = await buildTestApp({
+      config: { images: { max_bytes: 400_000 } },
+      build: { modules: [imagesModule] },
+    });
     photo = await jpeg(400, 300);
     const res = await upload(t, photo);
     expect(res.statusCode).toBe(201);
@@ -348,12 +352,10 @@ describe('remote imports', () => {
     await once(server, 'listening');
     const address = server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    t = await buildTestApp({ config: { modules: ['images'] } });
+    t = await buildTestApp({ build: { modules: [imagesModule] } });
     open = await buildTestApp({
-      config: {
-        modules: ['images'],
-        images: { remote_allow_private: true, remote_timeout_ms: 300 },
-      },
+      config: { images: { remote_allow_private: true, remote_timeout_ms: 300 } },
+      build: { modules: [imagesModule] },
     });
   });
   afterAll(async () => {
@@ -400,7 +402,10 @@ describe('remote imports', () => {
 describe('signed transformation URLs', () => {
   it('needs a valid sig for derived images, not for the original', async () => {
     const key = 'test-signing-key';
-    const t = await buildTestApp({ config: { modules: ['images'], images: { signing_key: key } } });
+    const t = await buildTestApp({
+      config: { images: { signing_key: key } },
+      build: { modules: [imagesModule] },
+    });
     try {
       const meta = (await upload(t, await png(20, 20), 'image/png')).json<Meta>();
       expect((await t.app.inject({ url: meta.url })).statusCode).toBe(200);
@@ -441,7 +446,11 @@ describe.each(dialects().flatMap((d) => (['fs', 'db'] as const).map((s) => [d, s
   (dialect, store) => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await buildTestApp({ dialect, config: { modules: ['images'], blobs: { store } } });
+      t = await buildTestApp({
+        dialect,
+        config: { blobs: { store } },
+        build: { modules: [imagesModule] },
+      });
     });
     afterAll(async () => {
       await t.close();

@@ -35,7 +35,17 @@ const claim = (t: TestApp, code: string, secret: string, ip = '10.1.1.1') =>
 async function wipe(t: TestApp): Promise<void> {
   await t.app.db.deleteFrom('queue_tokens').execute();
   await t.app.db.deleteFrom('queue_bans').execute();
-  await t.app.db.updateTable('queue_state').set({ next_index: 0, viewing_until: 0 }).execute();
+  await t.app.db
+    .updateTable('queue_state')
+    .set({
+      next_index: 0,
+      viewing_until: 0,
+      head_id: null,
+      head_code: null,
+      head_since: null,
+      waiting: 0,
+    })
+    .execute();
 }
 
 describe('queue over HTTP', () => {

@@ -27,7 +27,17 @@ function harness(t: TestApp, start: number) {
 async function wipe(t: TestApp): Promise<void> {
   await t.app.db.deleteFrom('queue_tokens').execute();
   await t.app.db.deleteFrom('queue_bans').execute();
-  await t.app.db.updateTable('queue_state').set({ next_index: 0, viewing_until: 0 }).execute();
+  await t.app.db
+    .updateTable('queue_state')
+    .set({
+      next_index: 0,
+      viewing_until: 0,
+      head_id: null,
+      head_code: null,
+      head_since: null,
+      waiting: 0,
+    })
+    .execute();
 }
 
 describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {

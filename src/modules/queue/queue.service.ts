@@ -80,11 +80,15 @@ interface Head {
   became_head_at: number;
 }
 
-/** What a change sees once it holds the lock: the state row and the head after expiries. */
-interface Locked {
+/**
+ * The line's summary, read under the lock and written back at the end of each change: the next
+ * code to try, when the latest viewing ends, the head, and how many tokens wait.
+ */
+interface LineState {
   nextIndex: number;
   viewingUntil: number;
   head: Head | null;
+  waiting: number;
 }
 
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
@@ -100,42 +104,55 @@ export class QueueService {
 
   /**
    * Runs `fn` as the one change in progress: lock the state row, apply due expiries, change,
-   * commit, publish. `fn` gets the state as of the lock and the head after the expiries.
+   * write the state back, commit, publish.
    */
   private async change<T>(
-    fn: (trx: Trx, now: number, events: QueueEvent[], locked: Locked) => Promise<T>,
+    fn: (trx: Trx, now: number, events: QueueEvent[], line: LineState) => Promise<T>,
   ): Promise<T> {
     const events: QueueEvent[] = [];
     const now = this.clock();
     const result = await this.d.db.transaction().execute(async (trx) => {
-      // PostgreSQL and MySQL lock the row; an SQLite transaction holds the whole file already.
-      let query = trx
-        .selectFrom('queue_state')
-        .select(['next_index', 'viewing_until'])
-        .where('id', '=', 1);
-      if (dialectOf(trx) !== 'sqlite') query = query.forUpdate();
-      const state = await query.executeTakeFirstOrThrow();
-      const viewingUntil = ms(state.viewing_until);
-      const head = await this.advance(trx, now, viewingUntil, events);
-      return fn(trx, now, events, { nextIndex: state.next_index, viewingUntil, head });
+      const line = await this.readLine(trx, true);
+      await this.advance(trx, now, line, events);
+      const value = await fn(trx, now, events, line);
+      await trx
+        .updateTable('queue_state')
+        .set({
+          next_index: line.nextIndex,
+          viewing_until: line.viewingUntil,
+          head_id: line.head?.id ?? null,
+          head_code: line.head?.code ?? null,
+          head_since: line.head?.became_head_at ?? null,
+          waiting: line.waiting,
+        })
+        .where('id', '=', 1)
+        .execute();
+      return value;
     });
     for (const e of events) await this.d.bus.publish(QUEUE_TOPIC, e.type, e.data);
     return result;
   }
 
-  private async viewingUntil(trx: Kysely<Database>): Promise<number> {
-    const row = await trx
-      .selectFrom('queue_state')
-      .select('viewing_until')
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    return ms(row.viewing_until);
+  /** The state row; `lock`: for the change about to be made (PostgreSQL/MySQL row lock). */
+  private async readLine(db: Kysely<Database>, lock = false): Promise<LineState> {
+    let query = db.selectFrom('queue_state').selectAll().where('id', '=', 1);
+    // An SQLite write transaction holds the whole file already.
+    if (lock && dialectOf(db) !== 'sqlite') query = query.forUpdate();
+    const row = await query.executeTakeFirstOrThrow();
+    return {
+      nextIndex: row.next_index,
+      viewingUntil: ms(row.viewing_until),
+      head:
+        row.head_id === null || row.head_code === null
+          ? null
+          : { id: row.head_id, code: row.head_code, became_head_at: ms(row.head_since) },
+      waiting: row.waiting,
+    };
   }
 
-  private async head(
-    trx: Kysely<Database>,
-  ): Promise<{ id: number; code: string; became_head_at: number } | null> {
-    const row = await trx
+  /** The first waiting token (read from the tokens, not the summary). */
+  private async firstWaiting(db: Kysely<Database>): Promise<Head | null> {
+    const row = await db
       .selectFrom('queue_tokens')
       .select(['id', 'code', 'became_head_at'])
       .where('state', '=', 'waiting')
@@ -149,15 +166,16 @@ export class QueueService {
     return Math.max(becameHeadAt, viewingUntil) + this.d.timing.claimWindowMs;
   }
 
-  /** Makes the next waiting token head at `at` (after the previous head left the line). */
+  /** The head left the line at `at`: the next waiting token becomes head then. */
   private async promoteNext(
     trx: Trx,
     at: number,
-    viewingUntil: number,
+    line: LineState,
     events: QueueEvent[],
   ): Promise<void> {
-    const next = await this.head(trx);
+    const next = await this.firstWaiting(trx);
     if (!next) {
+      line.head = null;
       events.push({ type: 'head-changed', data: { token: null, deadline: null } });
       return;
     }
@@ -166,50 +184,51 @@ export class QueueService {
       .set({ became_head_at: at })
       .where('id', '=', next.id)
       .execute();
-    const deadline = this.deadlineOf(at, viewingUntil);
+    line.head = { ...next, became_head_at: at };
+    const deadline = this.deadlineOf(at, line.viewingUntil);
     events.push({ type: 'head-changed', data: { token: next.code, deadline: iso(deadline) } });
   }
 
-  /** Applies what is due at `now` (viewings that ended, heads whose turn passed); returns the head. */
+  /** Applies what is due at `now`: viewings that ended, heads whose turn passed. */
   private async advance(
     trx: Trx,
     now: number,
-    viewingUntil: number,
+    line: LineState,
     events: QueueEvent[],
-  ): Promise<Head | null> {
-    const ended = await trx
-      .selectFrom('queue_tokens')
-      .select(['id', 'code', 'view_until'])
-      .where('state', '=', 'serving')
-      .where('view_until', '<=', now)
-      .orderBy('id')
-      .execute();
-    for (const t of ended) {
-      await trx
-        .updateTable('queue_tokens')
-        .set({ state: 'used', live_code: null, ended_at: ms(t.view_until) })
-        .where('id', '=', t.id)
+  ): Promise<void> {
+    if (line.viewingUntil > 0) {
+      const ended = await trx
+        .selectFrom('queue_tokens')
+        .select(['id', 'code', 'view_until'])
         .where('state', '=', 'serving')
+        .where('view_until', '<=', now)
+        .orderBy('id')
         .execute();
-      events.push({ type: 'serving-ended', data: { token: t.code } });
-      events.push({ type: 'token-removed', data: { token: t.code, reason: 'used' } });
+      for (const t of ended) {
+        await trx
+          .updateTable('queue_tokens')
+          .set({ state: 'used', live_code: null, ended_at: ms(t.view_until) })
+          .where('id', '=', t.id)
+          .where('state', '=', 'serving')
+          .execute();
+        events.push({ type: 'serving-ended', data: { token: t.code } });
+        events.push({ type: 'token-removed', data: { token: t.code, reason: 'used' } });
+      }
     }
     // Each expired head hands over at its own deadline, so a line computed late is still fair.
-    for (let i = 0; i <= CODE_COUNT; i++) {
-      const head = await this.head(trx);
-      if (!head) return null;
-      const deadline = this.deadlineOf(head.became_head_at, viewingUntil);
-      if (now < deadline) return head;
+    while (line.head) {
+      const deadline = this.deadlineOf(line.head.became_head_at, line.viewingUntil);
+      if (now < deadline) return;
       await trx
         .updateTable('queue_tokens')
         .set({ state: 'expired', live_code: null, ended_at: deadline })
-        .where('id', '=', head.id)
+        .where('id', '=', line.head.id)
         .where('state', '=', 'waiting')
         .execute();
-      events.push({ type: 'token-removed', data: { token: head.code, reason: 'expired' } });
-      await this.promoteNext(trx, deadline, viewingUntil, events);
+      line.waiting--;
+      events.push({ type: 'token-removed', data: { token: line.head.code, reason: 'expired' } });
+      await this.promoteNext(trx, deadline, line, events);
     }
-    return null;
   }
 
   /** A client's ban, if one is in force. */
@@ -251,60 +270,62 @@ export class QueueService {
   async issue(ip: string): Promise<IssueOutcome> {
     const banned = await this.banOf(ip);
     if (banned !== null) return { kind: 'banned', until: banned };
-    return this.change(async (trx, now, events, locked) => {
-      // The next code in order, skipping codes still live; a full line has none free.
-      let index = locked.nextIndex;
-      for (let tries = 0; ; tries++) {
+    return this.change(async (trx, now, events, line) => {
+      if (line.waiting >= CODE_COUNT) {
+        return {
+          kind: 'full' as const,
+          retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
+        };
+      }
+      // The next code in order, skipping codes still live (serving ones included).
+      let index = line.nextIndex;
+      for (let tries = 0; tries < CODE_COUNT; tries++) {
         const taken = await trx
           .selectFrom('queue_tokens')
           .select('id')
           .where('live_code', '=', codeAt(index))
           .executeTakeFirst();
         if (!taken) break;
-        if (tries === 0) {
-          const { live } = await trx
-            .selectFrom('queue_tokens')
-            .select((eb) => eb.fn.count<number | string>('live_code').as('live'))
-            .executeTakeFirstOrThrow();
-          if (Number(live) >= CODE_COUNT) {
-            return {
-              kind: 'full' as const,
-              retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
-            };
-          }
-        }
         index = (index + 1) % CODE_COUNT;
+        if (tries === CODE_COUNT - 1) {
+          return {
+            kind: 'full' as const,
+            retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
+          };
+        }
       }
       const code = codeAt(index);
       const secret = randomBytes(18).toString('base64url');
-      const wasEmpty = locked.head === null;
-      const { n: waiting } = await trx
-        .selectFrom('queue_tokens')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('state', '=', 'waiting')
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('queue_tokens')
-        .values({
-          code,
-          live_code: code,
-          secret_hash: hashSecret(secret),
-          state: 'waiting',
-          issued_at: now,
-          became_head_at: wasEmpty ? now : null,
-          client_ip: ip,
-        })
-        .execute();
-      await trx
-        .updateTable('queue_state')
-        .set({ next_index: (index + 1) % CODE_COUNT })
-        .where('id', '=', 1)
-        .execute();
+      const wasEmpty = line.head === null;
+      const values = {
+        code,
+        live_code: code,
+        secret_hash: hashSecret(secret),
+        state: 'waiting' as const,
+        issued_at: now,
+        became_head_at: wasEmpty ? now : null,
+        client_ip: ip,
+      };
+      let id: number;
+      if (dialectOf(trx) === 'mysql') {
+        const r = await trx.insertInto('queue_tokens').values(values).executeTakeFirstOrThrow();
+        id = Number(r.insertId);
+      } else {
+        const r = await trx
+          .insertInto('queue_tokens')
+          .values(values)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        id = r.id;
+      }
+      line.nextIndex = (index + 1) % CODE_COUNT;
+      line.waiting++;
       // The newest token is last in the line.
-      const position = Number(waiting) + 1;
+      const position = line.waiting;
       events.push({ type: 'token-issued', data: { token: code, position } });
       if (wasEmpty) {
-        const deadline = this.deadlineOf(now, locked.viewingUntil);
+        line.head = { id, code, became_head_at: now };
+        const deadline = this.deadlineOf(now, line.viewingUntil);
         events.push({ type: 'head-changed', data: { token: code, deadline: iso(deadline) } });
       }
       return {
@@ -352,10 +373,10 @@ export class QueueService {
     if (banned !== null) return { kind: 'banned', until: banned };
     // The picture is chosen before the transaction: a slow album never holds the line's lock.
     const picture = await this.d.picture();
-    return this.change(async (trx, now, events, locked) => {
+    return this.change(async (trx, now, events, line) => {
       const owned = await this.owned(trx, code, secret);
       if (owned.kind === 'cheater') {
-        if (locked.head === null) return { kind: 'empty' as const };
+        if (line.head === null) return { kind: 'empty' as const };
         await this.ban(trx, ip, owned.reason, now);
         return owned;
       }
@@ -363,11 +384,11 @@ export class QueueService {
         // Asked again while viewing (a reload): the same picture.
         return { kind: 'claimed' as const, imageUrl: owned.image_url, viewUntil: owned.view_until };
       }
-      const head = locked.head;
+      const head = line.head;
       if (!head) return { kind: 'empty' as const };
       if (head.id !== owned.id) {
         const position = await this.position(trx, owned.id);
-        const deadline = this.deadlineOf(head.became_head_at, locked.viewingUntil);
+        const deadline = this.deadlineOf(head.became_head_at, line.viewingUntil);
         return {
           kind: 'not-your-turn' as const,
           position,
@@ -383,13 +404,10 @@ export class QueueService {
         .where('id', '=', owned.id)
         .where('state', '=', 'waiting')
         .execute();
-      await trx
-        .updateTable('queue_state')
-        .set({ viewing_until: viewUntil })
-        .where('id', '=', 1)
-        .execute();
+      line.viewingUntil = viewUntil;
+      line.waiting--;
       events.push({ type: 'serving-started', data: { token: code, view_until: iso(viewUntil) } });
-      await this.promoteNext(trx, now, viewUntil, events);
+      await this.promoteNext(trx, now, line, events);
       return { kind: 'claimed' as const, imageUrl: picture, viewUntil };
     });
   }
@@ -398,13 +416,13 @@ export class QueueService {
   async leave(code: string, secret: string, ip: string): Promise<LeaveOutcome> {
     const banned = await this.banOf(ip);
     if (banned !== null) return { kind: 'banned', until: banned };
-    return this.change(async (trx, now, events, locked) => {
+    return this.change(async (trx, now, events, line) => {
       const owned = await this.owned(trx, code, secret);
       if (owned.kind === 'cheater') {
         await this.ban(trx, ip, owned.reason, now);
         return owned;
       }
-      const head = locked.head;
+      const head = line.head;
       await trx
         .updateTable('queue_tokens')
         .set({ state: 'left', live_code: null, ended_at: now })
@@ -412,34 +430,37 @@ export class QueueService {
         .execute();
       if (owned.state === 'serving') events.push({ type: 'serving-ended', data: { token: code } });
       events.push({ type: 'token-removed', data: { token: code, reason: 'left' } });
-      if (head?.id === owned.id) await this.promoteNext(trx, now, locked.viewingUntil, events);
+      if (owned.state === 'waiting') line.waiting--;
+      if (head?.id === owned.id) await this.promoteNext(trx, now, line, events);
       return { kind: 'left' as const };
     });
   }
 
-  /** Applies due expiries now (the periodic sweep); a no-op transaction is avoided. */
+  /** Applies due expiries now (the periodic sweep, and before reads); skips a no-op change. */
   async sweep(): Promise<void> {
     const now = this.clock();
-    const due = await this.d.db
-      .selectFrom('queue_tokens')
-      .select('id')
-      .where('state', '=', 'serving')
-      .where('view_until', '<=', now)
-      .limit(1)
-      .executeTakeFirst();
-    const head = await this.head(this.d.db);
+    const line = await this.readLine(this.d.db);
     const headDue =
-      head !== null &&
-      now >= this.deadlineOf(head.became_head_at, await this.viewingUntil(this.d.db));
-    if (due || headDue) await this.change(async () => undefined);
+      line.head !== null && now >= this.deadlineOf(line.head.became_head_at, line.viewingUntil);
+    const viewingDue =
+      line.viewingUntil > 0 &&
+      (await this.d.db
+        .selectFrom('queue_tokens')
+        .select('id')
+        .where('state', '=', 'serving')
+        .where('view_until', '<=', now)
+        .limit(1)
+        .executeTakeFirst()) !== undefined;
+    if (headDue || viewingDue) await this.change(async () => undefined);
   }
 
   async board(): Promise<Board> {
     await this.sweep();
     const db = this.d.db;
+    const line = await this.readLine(db);
     const waiting = await db
       .selectFrom('queue_tokens')
-      .select(['code', 'became_head_at'])
+      .select('code')
       .where('state', '=', 'waiting')
       .orderBy('id')
       .limit(BOARD_SIZE + 1)
@@ -450,20 +471,14 @@ export class QueueService {
       .where('state', '=', 'serving')
       .orderBy('id')
       .execute();
-    const { n } = await db
-      .selectFrom('queue_tokens')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('state', '=', 'waiting')
-      .executeTakeFirstOrThrow();
-    const [head] = waiting;
     return {
-      head: head?.code ?? null,
-      deadline: head
-        ? iso(this.deadlineOf(ms(head.became_head_at), await this.viewingUntil(db)))
+      head: line.head?.code ?? null,
+      deadline: line.head
+        ? iso(this.deadlineOf(line.head.became_head_at, line.viewingUntil))
         : null,
       serving: serving.map((s) => s.code),
       waiting: waiting.slice(1).map((w) => w.code),
-      length: Number(n),
+      length: line.waiting,
     };
   }
 
@@ -490,9 +505,8 @@ export class QueueService {
     }
     if (token.state !== 'waiting')
       return { token: code, state: token.state, position: null, deadline: null };
-    const head = await this.head(db);
-    const viewing = await this.viewingUntil(db);
-    const headDeadline = head ? this.deadlineOf(head.became_head_at, viewing) : 0;
+    const { head, viewingUntil } = await this.readLine(db);
+    const headDeadline = head ? this.deadlineOf(head.became_head_at, viewingUntil) : 0;
     if (head?.id === token.id)
       return { token: code, state: 'head', position: 1, deadline: iso(headDeadline) };
     const position = await this.position(db, token.id);

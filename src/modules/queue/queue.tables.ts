@@ -24,7 +24,10 @@ export interface QueueStateTable {
   id: number;
   next_index: number;
   viewing_until: Millis;
-  version: Millis;
+  head_id: number | null;
+  head_code: string | null;
+  head_since: Millis | null;
+  waiting: number;
 }
 
 export interface QueueBansTable {

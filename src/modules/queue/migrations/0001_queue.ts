@@ -28,18 +28,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['code', 'id'])
     .execute();
 
-  // One row: the next code to try, and when the latest viewing ends (the head's clock freeze).
-  // Every change to the line locks this row first, so changes apply one at a time, on any node.
+  // One row summing up the line: the next code to try, when the latest viewing ends (the head's
+  // clock freeze), the head and how many wait. Every change to the line locks this row first,
+  // so changes apply one at a time, on any node.
   await db.schema
     .createTable('queue_state')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('next_index', 'integer', (c) => c.notNull())
     .addColumn('viewing_until', 'bigint', (c) => c.notNull())
-    .addColumn('version', 'bigint', (c) => c.notNull())
+    .addColumn('head_id', 'integer')
+    .addColumn('head_code', 'char(3)')
+    .addColumn('head_since', 'bigint')
+    .addColumn('waiting', 'integer', (c) => c.notNull())
     .execute();
   await db
     .insertInto('queue_state' as never)
-    .values({ id: 1, next_index: 0, viewing_until: 0, version: 0 })
+    .values({ id: 1, next_index: 0, viewing_until: 0, waiting: 0 })
     .execute();
 
   await db.schema
