@@ -2,6 +2,7 @@ import { coreScenarios } from './core.js';
 import { imagesScenarios } from './images.js';
 import { marketScenarios } from './market.js';
 import { numbersScenarios } from './numbers.js';
+import { queueScenarios } from './queue.js';
 import { taxScenarios } from './tax.js';
 import type { Scenario } from './types.js';
 
@@ -10,6 +11,7 @@ export const scenarios: Scenario[] = [
   ...coreScenarios,
   ...marketScenarios,
   ...imagesScenarios,
+  ...queueScenarios,
   ...numbersScenarios,
   ...taxScenarios,
 ];
