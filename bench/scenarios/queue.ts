@@ -4,6 +4,7 @@
  * event fanned out to N board viewers over SSE.
  */
 import http from 'node:http';
+import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import type { Scenario } from './types.js';
 
@@ -24,35 +25,38 @@ function percentile(sorted: number[], p: number): number {
 
 async function issueRate(base: string): Promise<Record<string, number | string>> {
   const agent = new Agent({ connections: CONNECTIONS });
-  const latencies: number[] = [];
-  let issuingMs = 0;
+  let issued = 0;
+  let seconds = 0;
   let errors = 0;
+  const p50s: number[] = [];
+  const p99s: number[] = [];
   const deadline = performance.now() + DURATION * 1000;
   while (performance.now() < deadline) {
-    // Fill the line with CONNECTIONS clients until it is full (503) or time is up.
+    // Fill the line (2,600 codes) with CONNECTIONS clients; keep the secrets to empty it after.
     const held: Issued[] = [];
-    let full = false;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (!full && performance.now() < deadline) {
-          const t0 = performance.now();
-          const res = await request(`${base}/queue/tokens`, { method: 'POST', dispatcher: agent });
-          const body = (await res.body.json()) as Issued;
-          if (res.statusCode === 503) {
-            full = true;
-            break;
-          }
-          if (res.statusCode !== 201) {
-            errors++;
-            continue;
-          }
-          latencies.push(performance.now() - t0);
-          held.push(body);
-        }
-      }),
-    );
-    issuingMs += performance.now() - started;
+    // Timed from the first answer to the last: autocannon's start-up is not the server's time.
+    let first = 0;
+    let last = 0;
+    const result = await autocannon({
+      url: `${base}/queue/tokens`,
+      connections: CONNECTIONS,
+      amount: 2600,
+      requests: [
+        {
+          method: 'POST',
+          onResponse: (status: number, body: string) => {
+            last = performance.now();
+            if (first === 0) first = last;
+            if (status === 201) held.push(JSON.parse(body) as Issued);
+          },
+        },
+      ],
+    });
+    issued += result['2xx'];
+    errors += result.non2xx + result.errors + result.timeouts;
+    seconds += (last - first) / 1000;
+    p50s.push(result.latency.p50);
+    p99s.push(result.latency.p99);
     // Empty it again (not measured): every holder leaves.
     for (let i = 0; i < held.length; i += CONNECTIONS) {
       await Promise.all(
@@ -68,12 +72,11 @@ async function issueRate(base: string): Promise<Record<string, number | string>>
     }
   }
   await agent.close();
-  latencies.sort((a, b) => a - b);
   return {
-    issued: latencies.length,
-    per_s: Math.round(latencies.length / (issuingMs / 1000)),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+    issued,
+    per_s: Math.round(issued / seconds),
+    p50_worst_round: Math.max(...p50s),
+    p99_worst_round: Math.max(...p99s),
     errors,
   };
 }

@@ -182,7 +182,9 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     if (err instanceof AppError) {
       info = { code: err.code, status: err.status, message: err.message, details: err.details };
       if (err.headers) void reply.headers(err.headers);
-      if (err.status >= 500) request.log.error({ err }, 'request failed');
+      // 503 is a deliberate refusal (busy, full): worth a warning, not a stack trace.
+      if (err.status === 503) request.log.warn({ code: err.code, status: 503 }, err.message);
+      else if (err.status >= 500) request.log.error({ err }, 'request failed');
     } else {
       const client = fromFastifyError(err);
       if (client) {

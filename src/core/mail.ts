@@ -127,7 +127,8 @@ async function mailPlugin(
   app.decorate('alerts', alerts);
   if (!alerts) return;
   app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 500) {
+    // 503 answers are deliberate load shedding (a full queue, a busy image engine), not failures.
+    if (reply.statusCode >= 500 && reply.statusCode !== 503) {
       alerts.report(
         `${reply.statusCode} on ${request.method} ${request.routeOptions.url ?? request.url}`,
         `Request ${request.id} (${request.method} ${request.url}) was answered ${reply.statusCode}. ` +

@@ -15,6 +15,8 @@ import type { TokenState } from './queue.tables.js';
 
 export const QUEUE_TOPIC = 'queue';
 const BOARD_SIZE = 64;
+/** Most token requests written in one transaction. */
+const ISSUE_BATCH = 128;
 
 export interface QueueEvent {
   type: 'token-issued' | 'token-removed' | 'head-changed' | 'serving-started' | 'serving-ended';
@@ -267,75 +269,132 @@ export class QueueService {
     );
   }
 
-  async issue(ip: string): Promise<IssueOutcome> {
-    const banned = await this.banOf(ip);
-    if (banned !== null) return { kind: 'banned', until: banned };
-    return this.change(async (trx, now, events, line) => {
-      if (line.waiting >= CODE_COUNT) {
-        return {
-          kind: 'full' as const,
-          retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
-        };
-      }
-      // The next code in order, skipping codes still live (serving ones included).
-      let index = line.nextIndex;
-      for (let tries = 0; tries < CODE_COUNT; tries++) {
-        const taken = await trx
-          .selectFrom('queue_tokens')
-          .select('id')
-          .where('live_code', '=', codeAt(index))
-          .executeTakeFirst();
-        if (!taken) break;
-        index = (index + 1) % CODE_COUNT;
-        if (tries === CODE_COUNT - 1) {
-          return {
-            kind: 'full' as const,
-            retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
-          };
+  /**
+   * Issues a token. Requests that arrive while a batch is being written wait for the next one:
+   * each batch is one transaction for all of them (in arrival order), so the line's lock, the
+   * state row and the commit are paid once per batch rather than once per token.
+   */
+  issue(ip: string): Promise<IssueOutcome> {
+    return new Promise((resolve, reject) => {
+      this.pendingIssues.push({ ip, resolve, reject });
+      if (!this.issuing) void this.issueBatches();
+    });
+  }
+
+  private readonly pendingIssues: {
+    ip: string;
+    resolve: (o: IssueOutcome) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private issuing = false;
+
+  private async issueBatches(): Promise<void> {
+    this.issuing = true;
+    try {
+      while (this.pendingIssues.length > 0) {
+        const batch = this.pendingIssues.splice(0, ISSUE_BATCH);
+        try {
+          const outcomes = await this.issueBatch(batch.map((b) => b.ip));
+          batch.forEach((b, i) => {
+            b.resolve(outcomes[i] ?? { kind: 'full', retryAfterS: 1 });
+          });
+        } catch (err) {
+          for (const b of batch) b.reject(err);
         }
       }
-      const code = codeAt(index);
-      const secret = randomBytes(18).toString('base64url');
-      const wasEmpty = line.head === null;
+    } finally {
+      this.issuing = false;
+    }
+  }
+
+  private async issueBatch(ips: string[]): Promise<IssueOutcome[]> {
+    const now = this.clock();
+    const bans = await this.d.db
+      .selectFrom('queue_bans')
+      .select(['ip', 'expires_at'])
+      .where('ip', 'in', [...new Set(ips)])
+      .where('expires_at', '>', now)
+      .execute();
+    const bannedUntil = new Map(bans.map((b) => [b.ip, ms(b.expires_at)]));
+    if (ips.every((ip) => bannedUntil.has(ip))) {
+      return ips.map((ip) => ({ kind: 'banned', until: bannedUntil.get(ip) ?? now }));
+    }
+    return this.change(async (trx, at, events, line) => {
+      const outcomes: IssueOutcome[] = [];
+      for (const ip of ips) {
+        const until = bannedUntil.get(ip);
+        outcomes.push(
+          until === undefined
+            ? await this.issueOne(trx, at, events, line, ip)
+            : { kind: 'banned', until },
+        );
+      }
+      return outcomes;
+    });
+  }
+
+  private async issueOne(
+    trx: Trx,
+    now: number,
+    events: QueueEvent[],
+    line: LineState,
+    ip: string,
+  ): Promise<IssueOutcome> {
+    const full = {
+      kind: 'full' as const,
+      retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
+    };
+    if (line.waiting >= CODE_COUNT) return full;
+    // The next code in order, skipping codes still live (serving ones included): the insert
+    // does nothing when the unique live code is taken, and the next code is tried.
+    const secret = randomBytes(18).toString('base64url');
+    const wasEmpty = line.head === null;
+    const mysql = dialectOf(trx) === 'mysql';
+    let index = line.nextIndex;
+    let id: number | null = null;
+    for (let tries = 0; tries < CODE_COUNT && id === null; tries++) {
       const values = {
-        code,
-        live_code: code,
+        code: codeAt(index),
+        live_code: codeAt(index),
         secret_hash: hashSecret(secret),
         state: 'waiting' as const,
         issued_at: now,
         became_head_at: wasEmpty ? now : null,
         client_ip: ip,
       };
-      let id: number;
-      if (dialectOf(trx) === 'mysql') {
-        const r = await trx.insertInto('queue_tokens').values(values).executeTakeFirstOrThrow();
-        id = Number(r.insertId);
+      if (mysql) {
+        const r = await trx.insertInto('queue_tokens').ignore().values(values).executeTakeFirst();
+        if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) id = Number(r.insertId);
       } else {
         const r = await trx
           .insertInto('queue_tokens')
           .values(values)
+          .onConflict((oc) => oc.column('live_code').doNothing())
           .returning('id')
-          .executeTakeFirstOrThrow();
-        id = r.id;
+          .executeTakeFirst();
+        if (r) id = r.id;
       }
-      line.nextIndex = (index + 1) % CODE_COUNT;
-      line.waiting++;
-      // The newest token is last in the line.
-      const position = line.waiting;
-      events.push({ type: 'token-issued', data: { token: code, position } });
-      if (wasEmpty) {
-        line.head = { id, code, became_head_at: now };
-        const deadline = this.deadlineOf(now, line.viewingUntil);
-        events.push({ type: 'head-changed', data: { token: code, deadline: iso(deadline) } });
-      }
-      return {
-        kind: 'issued' as const,
-        token: code,
-        secret,
-        position,
-        estimatedWaitS: this.estimatedWaitS(position),
-      };
-    });
+      if (id === null) index = (index + 1) % CODE_COUNT;
+    }
+    if (id === null) return full;
+    const code = codeAt(index);
+    line.nextIndex = (index + 1) % CODE_COUNT;
+    line.waiting++;
+    // The newest token is last in the line.
+    const position = line.waiting;
+    events.push({ type: 'token-issued', data: { token: code, position } });
+    if (wasEmpty) {
+      line.head = { id, code, became_head_at: now };
+      const deadline = this.deadlineOf(now, line.viewingUntil);
+      events.push({ type: 'head-changed', data: { token: code, deadline: iso(deadline) } });
+    }
+    return {
+      kind: 'issued',
+      token: code,
+      secret,
+      position,
+      estimatedWaitS: this.estimatedWaitS(position),
+    };
   }
 
   /** The live token holding `code` whose secret matches, or why not. */
