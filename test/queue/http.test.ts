@@ -228,7 +228,7 @@ describe('queue over HTTP', () => {
     const two = openSse(`${base}/queue/update`);
     await Promise.all([one.until(1), two.until(1)]);
     expect(one.items[0]!.event).toBe('snapshot');
-    const n = 250; // 250 tokens: 250 token-issued + 1 head-changed = 251 events
+    const n = 499; // 499 tokens: 499 token-issued + 1 head-changed = 500 events
     for (let i = 0; i < n; i++) await take(t);
     const [a, b] = await Promise.all([one.until(1 + n + 1), two.until(1 + n + 1)]);
     for (const frames of [a, b]) {
@@ -244,7 +244,8 @@ describe('queue over HTTP', () => {
     one.close();
     for (let i = 0; i < 5; i++) await take(t);
     const back = openSse(`${base}/queue/events`, { 'last-event-id': lastSeen });
-    const missed = await back.until(1 + (n + 1 - 100 - 1) + 5);
+    // The snapshot, then token-issued for positions 100 … n and the 5 new ones.
+    const missed = await back.until(1 + (n - 99) + 5);
     const resumed = missed.filter((f) => f.event === 'token-issued');
     expect(resumed[0]!.data).toContain(`"position":100`);
     expect(resumed).toHaveLength(n - 99 + 5);
