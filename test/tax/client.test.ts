@@ -6,7 +6,7 @@ import { parseTaxpayers } from '../../src/modules/tax/tax.client.js';
 import { buildTestApp, listen, tempDir, type TestApp } from '../helper.js';
 import { runCli } from '../process.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/tax/', import.meta.url));
+const DATA = fileURLToPath(new URL('../fixtures/tax/', import.meta.url));
 const TAXPAYERS = path.join(DATA, 'taxpayers.txt');
 const expected: unknown = JSON.parse(readFileSync(path.join(DATA, 'expected.json'), 'utf8'));
 

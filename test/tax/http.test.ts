@@ -6,7 +6,7 @@ import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
 import type { ClientResult } from '../../src/modules/tax/tax.client.js';
 
 const CASES = JSON.parse(
-  readFileSync(new URL('../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/tax/expected.json', import.meta.url), 'utf8'),
 ) as ClientResult[];
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
 

@@ -5,7 +5,7 @@ import { ADMIN_DATA_2019 } from './tax.admin-data.js';
 import type { ClientResult } from './tax.client.js';
 
 const expected = JSON.parse(
-  readFileSync(new URL('../../../../shared/data/tax/expected.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/tax/expected.json', import.meta.url), 'utf8'),
 ) as ClientResult[];
 
 describe('tax engine', () => {
