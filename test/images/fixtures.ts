@@ -91,3 +91,26 @@ export function multipart(
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   };
 }
+
+/** A 1×1 animated GIF of `frames` frames. */
+export function animatedGif(frames: number): Buffer {
+  const frame = Buffer.from([
+    // graphic control extension: 0.1 s per frame
+    0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00,
+    // image descriptor: 1×1 at 0,0
+    0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+    // LZW minimum code size 2, one data block, terminator
+    0x02, 0x02, 0x44, 0x01, 0x00,
+  ]);
+  return Buffer.concat([
+    Buffer.from('GIF89a'),
+    // 1×1 screen with a two-colour global table (black, white)
+    Buffer.from([1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255]),
+    // loop forever
+    Buffer.from([0x21, 0xff, 0x0b]),
+    Buffer.from('NETSCAPE2.0'),
+    Buffer.from([3, 1, 0, 0, 0]),
+    ...Array.from({ length: frames }, () => frame),
+    Buffer.from([0x3b]),
+  ]);
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signature } from '../../src/modules/images/index.js';
 import { Limiter } from '../../src/modules/images/images.process.js';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
-import { bombPng, jpeg, multipart, png } from './fixtures.js';
+import { animatedGif, bombPng, jpeg, multipart, png } from './fixtures.js';
 import { imagesModule } from '../../src/modules/images/index.js';
 
 interface Meta {
@@ -418,6 +418,25 @@ describe('signed transformation URLs', () => {
       expect((await t.app.inject({ url: `${meta.url}.webp?w=11&sig=${sig}` })).statusCode).toBe(
         403,
       );
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('animation frames limit', () => {
+  it('refuses an animated image with more frames than allowed (422), accepts one within', async () => {
+    const t = await buildTestApp({
+      config: { images: { max_frames: 2 } },
+      build: { modules: [imagesModule] },
+    });
+    try {
+      const three = await upload(t, animatedGif(3), 'image/gif');
+      expect(three.statusCode).toBe(422);
+      expect(three.json<ErrorJson>().error).toMatchObject({ code: 'IMAGE_TOO_MANY_FRAMES' });
+      const two = await upload(t, animatedGif(2), 'image/gif');
+      expect(two.statusCode).toBe(201);
+      expect(two.json<Meta>()).toMatchObject({ format: 'gif', width: 1, height: 1 });
     } finally {
       await t.close();
     }
