@@ -41,6 +41,11 @@ export class SizedLru<V> {
     this.total -= entry.size;
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
+
   get size(): number {
     return this.total;
   }

@@ -24,6 +24,7 @@ import {
   type Format,
   type Ops,
 } from './images.ops.js';
+import { SizedLru } from './images.cache.js';
 import type { RemoteFetcher } from './images.remote.js';
 import { ALBUM, downloadName, type ImageBytes, type ImagesService } from './images.service.js';
 
@@ -152,6 +153,9 @@ function sendImage(
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
+/** How long a URL's derived image is served from memory without looking at the row again. */
+const URL_CACHE_MS = 10_000;
+
 /** `parseOps` with its errors as 400s naming the parameter. */
 function opsFrom(
   query: Record<string, string | string[] | undefined>,
@@ -190,6 +194,14 @@ export async function imagesRoutes(
     },
   );
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  /**
+   * Hot derived images by request URL (signature included: a URL is cached only once it passed).
+   * Entries live as long as the service trusts a row (a delete elsewhere shows within that).
+   */
+  const byUrl = new SizedLru<{ image: ImageBytes; headers: Record<string, string>; at: number }>(
+    (config.memory_cache_mb * 1024 * 1024) / 4,
+    256 * 1024,
+  );
   const page = existsSync(path.join(WEB_ROOT, 'pages/images/index.html'));
   /** A browser opening the bare URL gets the gallery; anything with parameters is the API. */
   const wantsPage = (request: FastifyRequest): boolean =>
@@ -328,6 +340,12 @@ export async function imagesRoutes(
       },
     },
     async (request, reply) => {
+      // A derived image asked for by this exact URL a moment ago: no parsing, no lookups.
+      const known = byUrl.get(request.url);
+      if (known && Date.now() - known.at < URL_CACHE_MS) {
+        void reply.header('x-cache', 'hit');
+        return sendImage(request, reply, known.image, known.headers);
+      }
       const { id, format } = splitId(request.params.id);
       const query = request.query as Record<string, string | string[] | undefined>;
       const ops = opsFrom(query, config.max_dimension, ['sig']);
@@ -337,10 +355,14 @@ export async function imagesRoutes(
         checkSignature(config.signing_key, request.params.id, ops, query.sig);
       }
       const { meta, image, cached } = await service.derived(id, ops);
-      if (Object.keys(ops).length > 0) void reply.header('x-cache', cached ? 'hit' : 'miss');
-      return sendImage(request, reply, image, {
+      const headers = {
         'content-disposition': `inline; filename="${downloadName(meta, image.format).replace(/"/g, '')}"`,
-      });
+      };
+      if (Object.keys(ops).length > 0) {
+        void reply.header('x-cache', cached ? 'hit' : 'miss');
+        byUrl.set(request.url, { image, headers, at: Date.now() }, image.data.length);
+      }
+      return sendImage(request, reply, image, headers);
     },
   );
 
@@ -369,7 +391,11 @@ export async function imagesRoutes(
         response: { 200: ImageMeta, 404: ErrorBody },
       },
     },
-    (request) => service.delete(request.params.id),
+    async (request) => {
+      const deleted = await service.delete(request.params.id);
+      byUrl.clear();
+      return deleted;
+    },
   );
 
   routes.post(
