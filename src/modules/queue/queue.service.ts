@@ -277,7 +277,11 @@ export class QueueService {
   issue(ip: string): Promise<IssueOutcome> {
     return new Promise((resolve, reject) => {
       this.pendingIssues.push({ ip, resolve, reject });
-      if (!this.issuing) void this.issueBatches();
+      if (!this.issuing) {
+        this.issuing = true;
+        // Start after this turn of the loop: the requests read in the same turn join the batch.
+        setImmediate(() => void this.issueBatches());
+      }
     });
   }
 
@@ -289,7 +293,6 @@ export class QueueService {
   private issuing = false;
 
   private async issueBatches(): Promise<void> {
-    this.issuing = true;
     try {
       while (this.pendingIssues.length > 0) {
         const batch = this.pendingIssues.splice(0, ISSUE_BATCH);
