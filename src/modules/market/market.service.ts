@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
 import type { Database } from '../../core/db/index.js';
-import { isUniqueViolation } from '../../core/db/portable.js';
+import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
 import * as repo from './market.repository.js';
 import {
   BUY_FAILURE,
@@ -37,6 +37,8 @@ export interface MarketServiceDeps {
 }
 
 const SEEDED_MARKER = 'market.seeded';
+/** Most purchases written in one SQLite transaction. */
+const BUY_BATCH = 128;
 
 export type BuyOutcome =
   | { kind: 'done'; result: BuyResult }
@@ -92,6 +94,88 @@ export function createMarketService(deps: MarketServiceDeps) {
       await bus.publish(topic, event.type, event);
     } catch (err) {
       logger.error({ err, topic, event: event.type }, 'market: could not publish an event');
+    }
+  }
+
+  interface Purchase {
+    result: BuyResult;
+    quantity: number;
+  }
+
+  /** One purchase inside a transaction: conditional decrement, then the order row. */
+  async function purchase(
+    tx: Transaction<Database>,
+    request: BuyRequest,
+    at: string,
+    key: string | undefined,
+  ): Promise<Purchase | undefined> {
+    const last4 = request.creditCard.slice(-4);
+    const taken = await repo.takeStock(tx, request.productId, request.amount, at);
+    // Read after the update: on PostgreSQL/MySQL the row is locked by now, so the price and
+    // quantity are the ones this purchase was made at.
+    const row = await repo.findProduct(tx, request.productId);
+    if (!row) return undefined;
+    const result: BuyResult = taken
+      ? { cost: request.amount * row.price, status: BUY_SUCCESS }
+      : { cost: 0, status: BUY_FAILURE };
+    await repo.insertOrder(tx, {
+      product_id: row.id,
+      amount: request.amount,
+      unit_price: row.price,
+      cost: result.cost,
+      status: taken ? 'Success' : 'Failure',
+      card_last4: last4,
+      request_id: request.requestId,
+      created_at: at,
+    });
+    if (key !== undefined) await repo.completeKey(tx, key, JSON.stringify(result));
+    return { result, quantity: row.quantity };
+  }
+
+  /**
+   * SQLite has one writer: purchases that arrive together are written in one transaction, in
+   * arrival order (group commit), each with its own conditional decrement. (PostgreSQL and MySQL
+   * keep one transaction per purchase: their writers run in parallel.)
+   */
+  const batchBuys = dialectOf(db) === 'sqlite';
+  const pendingBuys: {
+    request: BuyRequest;
+    at: string;
+    resolve: (p: Purchase | undefined) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  let buying = false;
+
+  function buyInBatch(request: BuyRequest, at: string): Promise<Purchase | undefined> {
+    return new Promise((resolve, reject) => {
+      pendingBuys.push({ request, at, resolve, reject });
+      if (!buying) {
+        buying = true;
+        // After this turn of the loop, so that the requests read together share the batch.
+        setImmediate(() => void runBuyBatches());
+      }
+    });
+  }
+
+  async function runBuyBatches(): Promise<void> {
+    try {
+      while (pendingBuys.length > 0) {
+        const batch = pendingBuys.splice(0, BUY_BATCH);
+        try {
+          const outcomes = await db.transaction().execute(async (tx) => {
+            const done: (Purchase | undefined)[] = [];
+            for (const b of batch) done.push(await purchase(tx, b.request, b.at, undefined));
+            return done;
+          });
+          batch.forEach((b, i) => {
+            b.resolve(outcomes[i]);
+          });
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      buying = false;
     }
   }
 
@@ -234,7 +318,6 @@ export function createMarketService(deps: MarketServiceDeps) {
      * Never sells stock that is not there, whatever the number of processes.
      */
     async buy(request: BuyRequest): Promise<BuyOutcome> {
-      const last4 = request.creditCard.slice(-4);
       const key = request.idempotencyKey;
       if (key !== undefined) {
         const claim = await claimKey(
@@ -246,30 +329,12 @@ export function createMarketService(deps: MarketServiceDeps) {
         if (claim.kind === 'in-progress') return { kind: 'key-in-progress' };
       }
       const at = now();
-      let outcome: { result: BuyResult; quantity: number } | undefined;
+      let outcome: Purchase | undefined;
       try {
-        outcome = await db.transaction().execute(async (tx) => {
-          const taken = await repo.takeStock(tx, request.productId, request.amount, at);
-          // Read after the update: on PostgreSQL/MySQL the row is locked by now, so the price
-          // and quantity are the ones this purchase was made at.
-          const row = await repo.findProduct(tx, request.productId);
-          if (!row) return undefined;
-          const result: BuyResult = taken
-            ? { cost: request.amount * row.price, status: BUY_SUCCESS }
-            : { cost: 0, status: BUY_FAILURE };
-          await repo.insertOrder(tx, {
-            product_id: row.id,
-            amount: request.amount,
-            unit_price: row.price,
-            cost: result.cost,
-            status: taken ? 'Success' : 'Failure',
-            card_last4: last4,
-            request_id: request.requestId,
-            created_at: at,
-          });
-          if (key !== undefined) await repo.completeKey(tx, key, JSON.stringify(result));
-          return { result, quantity: row.quantity };
-        });
+        outcome =
+          key === undefined && batchBuys
+            ? await buyInBatch(request, at)
+            : await db.transaction().execute((tx) => purchase(tx, request, at, key));
       } catch (err) {
         if (key !== undefined) await repo.deleteKey(db, key, true).catch(() => undefined);
         throw err;
