@@ -162,7 +162,15 @@ $('claim', HTMLButtonElement).addEventListener('click', () => {
     $('kitty', HTMLImageElement).src = body.image_url;
     $('download', HTMLAnchorElement).href = body.image_url;
     text('view-until', new Date(body.view_until).toLocaleTimeString());
-    $('picture', HTMLElement).hidden = false;
+    const picture = $('picture', HTMLElement);
+    picture.hidden = false;
+    // The picture is yours for the view window only.
+    window.setTimeout(
+      () => {
+        picture.hidden = true;
+      },
+      Math.max(0, Date.parse(body.view_until) - Date.now()),
+    );
   })();
 });
 
