@@ -49,6 +49,26 @@ describe('logging', () => {
     }
   });
 
+  it('flush waits until every line is in the file', async () => {
+    // File only: the test above covers file and stdout; here the lines would flood the output.
+    const file = path.join(tempDir(), 'flush.log');
+    const logger = createLogger({
+      log_level: 'info',
+      log_pretty: false,
+      log_file: file,
+      log_stdout: false,
+    });
+    // Enough lines that the asynchronous writer is still busy when flush is called.
+    const payload = 'x'.repeat(2000);
+    for (let i = 0; i < 5000; i++) logger.info({ i, payload }, 'line');
+    await new Promise<void>((resolve, reject) => {
+      logger.flush((err) => (err ? reject(err) : resolve()));
+    });
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(5000);
+    expect((JSON.parse(lines[4999] ?? '{}') as { i?: number }).i).toBe(4999);
+  });
+
   it('refuses to start with a log file it cannot open', () => {
     const dir = tempDir();
     const file = path.join(dir, 'plain-file');

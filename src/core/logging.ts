@@ -102,8 +102,57 @@ export function createLogger(
     streams.push({ stream: file });
   }
   const only = streams[0];
-  if (streams.length === 1 && only) return pino(options, only.stream);
-  return pino(options, pino.multistream(streams));
+  const logger =
+    streams.length === 1 && only
+      ? pino(options, only.stream)
+      : pino(options, pino.multistream(streams));
+  // pino's own flush returns at once for an asynchronous file (sonic-boom waits only when it has a
+  // minimum write length); shutdown and tests need the lines to have reached the file.
+  logger.flush = (done?: (err?: Error) => void): void => {
+    flushAll(
+      streams.map((s) => s.stream),
+      done ?? noop,
+    );
+  };
+  return logger;
+}
+
+const noop = (): void => undefined;
+
+/** What pino's destinations offer: sonic-boom (stdout, files) and thread-stream (transports). */
+interface Flushable {
+  fd?: number;
+  flushSync?: () => void;
+  flush?: (cb: (err?: Error) => void) => void;
+  once?: (event: 'ready', listener: () => void) => unknown;
+}
+
+/** Calls `done` once every stream has handed everything written so far to the OS. */
+function flushAll(streams: DestinationStream[], done: (err?: Error) => void): void {
+  let pending = streams.length;
+  let failure: Error | undefined;
+  const settle = (err?: Error): void => {
+    failure ??= err;
+    if (--pending === 0) done(failure);
+  };
+  if (pending === 0) done();
+  for (const stream of streams as Flushable[]) {
+    const { flushSync, fd } = stream;
+    if (typeof fd === 'number' && typeof flushSync === 'function') {
+      const now = (): void => {
+        try {
+          flushSync.call(stream);
+          settle();
+        } catch (err) {
+          settle(err as Error);
+        }
+      };
+      // A file opened asynchronously has no descriptor until it is ready.
+      if (fd < 0 && stream.once) stream.once('ready', now);
+      else now();
+    } else if (typeof stream.flush === 'function') stream.flush(settle);
+    else settle();
+  }
 }
 
 /**
@@ -125,6 +174,9 @@ export class RequestLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    const level = error ? 'error' : request.routeOptions.config.quietLog ? 'debug' : 'info';
+    // Most completions are below the configured level: build nothing for them.
+    if (!isEnabled(reply.log, level)) return;
     const line = {
       method: request.method,
       url: request.url,
@@ -132,8 +184,7 @@ export class RequestLogController extends LogController {
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else if (request.routeOptions.config.quietLog) reply.log.debug(line, 'request completed');
-    else reply.log.info(line, 'request completed');
+    else reply.log[level](line, 'request completed');
   }
 }
 
@@ -158,18 +209,10 @@ class LazyChildLogger implements FastifyBaseLogger {
     return this.#real;
   }
 
-  private enabled(level: Level): boolean {
-    // A route-level log level makes the child differ from the parent: decide on the child.
+  /** Whether `level` is on: decided by the parent until a child exists or has its own level. */
+  enabled(level: Level): boolean {
     if (this.#real !== null || this.options.level !== undefined) return true;
-    // pino's loggers say which levels are on; any other logger gets every call.
-    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (l: string) => boolean };
-    return parent.isLevelEnabled ? parent.isLevelEnabled(level) : true;
-  }
-
-  private method(level: Level): LogFn {
-    return (...args: Parameters<LogFn>) => {
-      if (this.enabled(level)) this.real()[level](...args);
-    };
+    return isEnabled(this.parent, level);
   }
 
   get level(): string {
@@ -180,17 +223,39 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.real().level = level;
   }
 
-  fatal = this.method('fatal');
-  error = this.method('error');
-  warn = this.method('warn');
-  info = this.method('info');
-  debug = this.method('debug');
-  trace = this.method('trace');
-  silent: LogFn = () => undefined;
+  // Methods on the prototype: a request's logger is one small object, not six closures.
+  fatal(...args: Parameters<LogFn>): void {
+    if (this.enabled('fatal')) this.real().fatal(...args);
+  }
+  error(...args: Parameters<LogFn>): void {
+    if (this.enabled('error')) this.real().error(...args);
+  }
+  warn(...args: Parameters<LogFn>): void {
+    if (this.enabled('warn')) this.real().warn(...args);
+  }
+  info(...args: Parameters<LogFn>): void {
+    if (this.enabled('info')) this.real().info(...args);
+  }
+  debug(...args: Parameters<LogFn>): void {
+    if (this.enabled('debug')) this.real().debug(...args);
+  }
+  trace(...args: Parameters<LogFn>): void {
+    if (this.enabled('trace')) this.real().trace(...args);
+  }
+  silent(): void {
+    // nothing, by definition
+  }
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.real().child(bindings, options);
   }
+}
+
+/** Whether `logger` writes `level`: pino loggers say so; any other logger gets every call. */
+function isEnabled(logger: FastifyBaseLogger, level: Level): boolean {
+  if (logger instanceof LazyChildLogger) return logger.enabled(level);
+  const pinoLike = logger as FastifyBaseLogger & { isLevelEnabled?: (l: string) => boolean };
+  return pinoLike.isLevelEnabled ? pinoLike.isLevelEnabled(level) : true;
 }
 
 /** Fastify's `childLoggerFactory`: request loggers that cost nothing until they log. */
