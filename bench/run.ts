@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: starts the bare-Fastify ceiling and Agora on the embedded defaults (each its
- * own process), runs every scenario with autocannon, prints req/s, p50, p99 and the ratio to the
- * ceiling measured in the same run, and writes bench/results/latest.json.
+ * own process; a fresh Agora for each module), runs every scenario with autocannon, prints
+ * req/s, p50, p99 and the ratio to the ceiling measured just before each scenario in the same
+ * run, and writes bench/results/latest.json.
  *
  * BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 32),
  * BENCH_ONLY (substring filter on scenario names).
@@ -39,6 +40,8 @@ interface Row {
   p99?: number;
   errors?: number;
   ratio?: number;
+  /** The ceiling's req/s measured just before this scenario, at its connection count. */
+  ceiling?: number;
   extra?: Record<string, number | string>;
 }
 
@@ -65,36 +68,77 @@ async function load(base: string, s: HttpScenario): Promise<Row> {
   };
 }
 
-async function main(): Promise<void> {
+/** The bare Fastify route, also measured again before each Agora scenario. */
+const ceilingScenario: HttpScenario = (() => {
+  const found = scenarios.find(
+    (s): s is HttpScenario => s.kind === 'http' && s.target === 'ceiling',
+  );
+  if (!found) throw new Error('bench: no ceiling scenario');
+  return found;
+})();
+
+/** A fresh Agora on a fresh data directory. */
+async function freshAgora(): Promise<{ url: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
-  const ceiling = await startCeiling();
   const agora = await startAgora(dataDir);
+  return {
+    url: agora.url,
+    async stop() {
+      await agora.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const ceiling = await startCeiling();
   const rows: Row[] = [];
+  // Each module is measured on a server of its own: one module's load (a hundred thousand
+  // orders, thousands of queue tokens, gigabytes of uploads) must not weigh on the next one's.
+  let agora: { url: string; stop(): Promise<void> } | null = null;
+  let module = '';
   try {
     for (const s of scenarios) {
       if (only && !s.name.includes(only) && !s.name.startsWith('ceiling')) continue;
       process.stderr.write(`… ${s.name}\n`);
+      if (s === ceilingScenario) {
+        rows.push(await load(ceiling.url, s));
+        continue;
+      }
+      const group = s.name.split(':', 1)[0] ?? '';
+      if (agora === null || group !== module) {
+        await agora?.stop();
+        agora = await freshAgora();
+        module = group;
+      }
       if (s.kind === 'custom') {
         rows.push({ name: s.name, extra: await s.run(agora.url) });
       } else {
-        rows.push(await load(s.target === 'ceiling' ? ceiling.url : agora.url, s));
+        // This machine's speed drifts over minutes: each figure is divided by a ceiling measured
+        // just before it, under the same load.
+        const before = await load(ceiling.url, {
+          ...ceilingScenario,
+          connections: s.connections ?? connections,
+        });
+        const row = await load(agora.url, s);
+        row.ceiling = before.rps;
+        if (row.rps !== undefined && before.rps)
+          row.ratio = Math.round((row.rps / before.rps) * 1000) / 1000;
+        rows.push(row);
       }
     }
   } finally {
     ceiling.child.kill('SIGTERM');
-    agora.child.kill('SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
+    await agora?.stop();
   }
-  const top = rows.find((r) => r.name.startsWith('ceiling'))?.rps;
-  for (const r of rows)
-    if (r.rps !== undefined && top) r.ratio = Math.round((r.rps / top) * 1000) / 1000;
+  for (const r of rows) if (r.name.startsWith('ceiling')) r.ratio = 1;
 
   const pad = (v: string | number | undefined, n: number): string => String(v ?? '').padStart(n);
   process.stdout.write(
     `\nAgora bench — ${duration}s per scenario, ${connections} connections, ${os.cpus().length} cores, Node ${process.version}\n\n`,
   );
   process.stdout.write(
-    `${'scenario'.padEnd(52)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('× ceiling', 11)}\n`,
+    `${'scenario'.padEnd(52)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('ceiling', 9)}${pad('× ceiling', 11)}\n`,
   );
   for (const r of rows) {
     if (r.extra) {
@@ -105,7 +149,7 @@ async function main(): Promise<void> {
       );
     } else {
       process.stdout.write(
-        `${r.name.padEnd(52)}${pad(r.rps, 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.ratio?.toFixed(3), 11)}\n`,
+        `${r.name.padEnd(52)}${pad(r.rps, 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.ceiling, 9)}${pad(r.ratio?.toFixed(3), 11)}\n`,
       );
     }
   }

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=16
 /* global process, URL */
 // The `agora` command: runs the compiled CLI (built by `npm install` / `npm run build`).
 import { existsSync } from 'node:fs';

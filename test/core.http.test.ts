@@ -169,6 +169,37 @@ describe('health, metrics and docs', () => {
       /http_server_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="<unmatched>",status_code="404"\}/,
     );
     expect(res.body).not.toContain('/nope/123');
+    expect(res.body).toContain('# TYPE http_server_request_duration_seconds histogram');
+    // Buckets are cumulative, in order, and +Inf holds every request of the series.
+    const series = 'method="GET",route="<unmatched>",status_code="404"';
+    const buckets = [
+      ...res.body.matchAll(
+        new RegExp(`_bucket\\{le="([^"]+)",${series.replaceAll('"', '\\"')}\\} (\\d+)`, 'g'),
+      ),
+    ].map((m) => [m[1], Number(m[2])] as const);
+    expect(buckets.map(([le]) => le)).toEqual([
+      '0.0005',
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '+Inf',
+    ]);
+    const counts = buckets.map(([, n]) => n);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    const total = new RegExp(`_count\\{${series}\\} (\\d+)`).exec(res.body)?.[1];
+    expect(counts.at(-1)).toBe(Number(total));
+    expect(Number(total)).toBeGreaterThanOrEqual(1);
+    expect(res.body).toMatch(new RegExp(`_sum\\{${series}\\} [0-9.e-]+`));
     expect(res.body).toContain('nodejs_eventloop_lag_p99_seconds');
     expect(res.body).toContain('process_resident_memory_bytes');
   });

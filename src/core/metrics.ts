@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,23 +16,21 @@ declare module 'fastify' {
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
-  const duration = new Histogram({
-    name: 'http_server_request_duration_seconds',
-    help: 'Duration of HTTP requests, by method, route template and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const duration = new RequestDurations(
+    'http_server_request_duration_seconds',
+    'Duration of HTTP requests, by method, route template and status code',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  // Registries take any object with prom-client's `get()`; the typings know only its own classes.
+  registry.registerMetric(duration as unknown as Metric);
   app.decorate('metrics', registry);
 
   app.addHook('onResponse', (request, reply, done) => {
+    // The template (`/market/query/:id`), never the raw URL: label values must stay bounded.
     duration.observe(
-      {
-        method: request.method,
-        // The template (`/market/query/:id`), never the raw URL: label values must stay bounded.
-        route: request.routeOptions.url ?? '<unmatched>',
-        status_code: String(reply.statusCode),
-      },
+      request.method,
+      request.routeOptions.url ?? '<unmatched>',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
     done();
@@ -58,6 +56,92 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   app.addHook('onClose', async () => {
     registry.clear();
   });
+}
+
+interface Value {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+interface Series {
+  labels: { method: string; route: string; status_code: string };
+  /** Observations per bucket (not cumulative); the last one is +Inf. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * The request-duration histogram. prom-client's own Histogram builds a closure, validates the
+ * label names and hashes the label set on every observation — several microseconds, on every
+ * request. Here a series is found by one string key, and the Prometheus text is prom-client's.
+ */
+class RequestDurations {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #series = new Map<string, Series>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = {
+        labels: { method, route, status_code: String(status) },
+        counts: new Array<number>(this.bounds.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
+      this.#series.set(key, series);
+    }
+    let i = 0;
+    while (i < this.bounds.length && seconds > (this.bounds[i] ?? Infinity)) i++;
+    series.counts[i] = (series.counts[i] ?? 0) + 1;
+    series.sum += seconds;
+    series.count += 1;
+  }
+
+  /** What prom-client's registry turns into text: the cumulative buckets, sum and count. */
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: Value[];
+  }> {
+    const values: Value[] = [];
+    for (const { labels, counts, sum, count } of this.#series.values()) {
+      let cumulative = 0;
+      counts.forEach((n, i) => {
+        cumulative += n;
+        const le = i < this.bounds.length ? (this.bounds[i] ?? 0) : '+Inf';
+        values.push({
+          metricName: `${this.name}_bucket`,
+          labels: { le, ...labels },
+          value: cumulative,
+        });
+      });
+      values.push({ metricName: `${this.name}_sum`, labels, value: sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: count });
+    }
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    });
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
 }
 
 export default fp(metricsPlugin, { name: 'agora-metrics', fastify: '5.x' });

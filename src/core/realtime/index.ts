@@ -138,16 +138,6 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
   }, config.heartbeat_ms);
   heartbeat.unref();
 
-  await app.register(websocket, {
-    options: { maxPayload: MAX_WS_MESSAGE_BYTES },
-    // Close every realtime connection (WS and SSE) before the server waits for in-flight requests.
-    preClose(done) {
-      clearInterval(heartbeat);
-      for (const connection of [...connections]) connection.shutdown();
-      done();
-    },
-  });
-
   const TopicsQuery = Type.Object({
     topics: Type.String({
       description: 'comma-separated topics, e.g. product.3,products.new',
@@ -176,27 +166,41 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
     },
   );
 
-  routes.get(
-    '/ws',
-    {
-      websocket: true,
-      schema: {
-        tags: ['realtime'],
-        summary: 'WebSocket: subscribe/unsubscribe to topics, resume from offsets',
-        querystring: Type.Object({ topics: Type.Optional(Type.String({ maxLength: 20_000 })) }),
+  // The WebSocket plugin's hooks (one onRequest, one onResponse) run for every route of the scope
+  // it is registered in: its own scope keeps them off every other request.
+  await app.register(async (scope) => {
+    await scope.register(websocket, {
+      options: { maxPayload: MAX_WS_MESSAGE_BYTES },
+      // Close every realtime connection (WS and SSE) before the server waits for in-flight requests.
+      preClose(done) {
+        clearInterval(heartbeat);
+        for (const connection of [...connections]) connection.shutdown();
+        done();
       },
-    },
-    (socket, request) => {
-      let initial: string[] = [];
-      try {
-        initial = request.query.topics ? parseTopics(request.query.topics) : [];
-      } catch (err) {
-        socket.close(1008, err instanceof Error ? err.message.slice(0, 120) : 'invalid topics');
-        return;
-      }
-      handleSocket(ctx, socket, request.log, initial);
-    },
-  );
+    });
+
+    scope.withTypeProvider<TypeBoxTypeProvider>().get(
+      '/ws',
+      {
+        websocket: true,
+        schema: {
+          tags: ['realtime'],
+          summary: 'WebSocket: subscribe/unsubscribe to topics, resume from offsets',
+          querystring: Type.Object({ topics: Type.Optional(Type.String({ maxLength: 20_000 })) }),
+        },
+      },
+      (socket, request) => {
+        let initial: string[] = [];
+        try {
+          initial = request.query.topics ? parseTopics(request.query.topics) : [];
+        } catch (err) {
+          socket.close(1008, err instanceof Error ? err.message.slice(0, 120) : 'invalid topics');
+          return;
+        }
+        handleSocket(ctx, socket, request.log, initial);
+      },
+    );
+  });
 }
 
 export default fp(realtimePlugin, {
