@@ -43,6 +43,34 @@ describe.each(dialects())('database on %s', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(row.value).toBe(hostile);
   });
+
+  it('runs a prepared read with new parameters, seeing committed writes only', async () => {
+    const { db, database } = t.app;
+    const read = database.prepareRead(
+      db.selectFrom('agora_meta').select('value').where('key', '=', ''),
+    );
+    const at = new Date().toISOString();
+    await db
+      .insertInto('agora_meta')
+      .values([
+        { key: 'p1', value: 'one', updated_at: at },
+        { key: 'p2', value: 'two', updated_at: at },
+      ])
+      .execute();
+    expect(await read(['p1'])).toEqual([{ value: 'one' }]);
+    expect(await read(['p2'])).toEqual([{ value: 'two' }]);
+    expect(await read(['missing'])).toEqual([]);
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('agora_meta')
+        .set({ value: 'changed' })
+        .where('key', '=', 'p1')
+        .execute();
+      // Another reader must not see a transaction in progress.
+      expect(await read(['p1'])).toEqual([{ value: 'one' }]);
+    });
+    expect(await read(['p1'])).toEqual([{ value: 'changed' }]);
+  });
 });
 
 describe.each(dialects())('readiness when the database goes away (%s)', (dialect) => {

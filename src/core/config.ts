@@ -240,6 +240,12 @@ export const SETTINGS: readonly Setting[] = [
     description: 'how long an Idempotency-Key of a purchase is remembered',
   },
   {
+    key: 'market.read_cache_ms',
+    env: 'AGORA_MARKET_READ_CACHE_MS',
+    description:
+      'how long product reads may come from memory (own and bus-announced changes are seen at once); 0: off',
+  },
+  {
     key: 'blobs.store',
     env: 'AGORA_BLOBS_STORE',
     description:

@@ -4,7 +4,9 @@ import { buy, CARD, createProduct, setup, stockOf } from './helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp();
+  // setup() writes through a service of its own, as `agora market setup` does from another
+  // process: without the read cache, every read here shows the database at once.
+  t = await buildTestApp({ config: { market: { read_cache_ms: 0 } } });
 });
 afterAll(async () => {
   await t.close();

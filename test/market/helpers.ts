@@ -7,7 +7,12 @@ import type { Product } from '../../src/modules/market/market.schemas.js';
 export const CARD = '4242424242424242';
 
 export function marketService(app: FastifyInstance): MarketService {
-  return createMarketService({ db: app.db, bus: app.bus, logger: app.log });
+  return createMarketService({
+    db: app.db,
+    prepareRead: app.database.prepareRead,
+    bus: app.bus,
+    logger: app.log,
+  });
 }
 
 /** The original `setup.py [reset] [amount]`. */

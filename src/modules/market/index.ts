@@ -53,6 +53,7 @@ function setupCommand(program: Command, loadConfig: () => Config): void {
         );
         const service = createMarketService({
           db: database.db,
+          prepareRead: database.prepareRead,
           bus: createMemoryBus({ history: 0, logger }),
           logger,
         });
@@ -83,9 +84,11 @@ export const marketModule: AgoraModule = {
     const config = app.config.market;
     const service = createMarketService({
       db: app.db,
+      prepareRead: app.database.prepareRead,
       bus: app.bus,
       logger: app.log.child({ module: 'market' }),
       idempotencyTtlMs: config.idempotency_ttl_hours * 3600_000,
+      readCacheMs: config.read_cache_ms,
     });
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
     await app.register(marketRoutes, { prefix: mount, service });
@@ -101,6 +104,7 @@ export const marketModule: AgoraModule = {
     purge.unref();
     app.addHook('onClose', async () => {
       clearInterval(purge);
+      service.close();
     });
   },
   commands: setupCommand,

@@ -9,6 +9,11 @@ export const MarketConfig = Type.Object(
     seed: Type.Boolean({ default: true }),
     /** How long an Idempotency-Key is remembered. */
     idempotency_ttl_hours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
+    /**
+     * How long a node may answer product reads from memory. Its own changes, and every change
+     * announced on the bus, are seen at once; this bounds the others. 0: always the database.
+     */
+    read_cache_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 250 }),
   },
   { additionalProperties: false, default: {} },
 );

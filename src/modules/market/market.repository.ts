@@ -3,7 +3,7 @@
  * first; the service decides what runs in one transaction.
  */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database } from '../../core/db/index.js';
+import type { Database, DatabaseHandle } from '../../core/db/index.js';
 import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
 import type { MarketIdempotencyTable, MarketProductTable } from './market.tables.js';
 
@@ -28,6 +28,30 @@ export function findProductForUpdate(
 
 export function listProducts(db: Executor): Promise<ProductRow[]> {
   return db.selectFrom('market_products').selectAll().orderBy('id').execute();
+}
+
+/** The reads behind `GET /market/query/:id`, `/product/`…, outside any transaction. */
+export interface ProductReads {
+  find(id: number): Promise<ProductRow | undefined>;
+  list(): Promise<ProductRow[]>;
+}
+
+/** `findProduct` and `listProducts`, compiled once (see `DatabaseHandle.prepareRead`). */
+export function productReads(
+  db: Kysely<Database>,
+  prepareRead: DatabaseHandle['prepareRead'],
+): ProductReads {
+  // The 0 only holds the id's place in the compiled SQL.
+  const find = prepareRead(db.selectFrom('market_products').selectAll().where('id', '=', 0));
+  const list = prepareRead(db.selectFrom('market_products').selectAll().orderBy('id'));
+  return {
+    async find(id) {
+      return (await find([id]))[0];
+    },
+    async list() {
+      return list([]);
+    },
+  };
 }
 
 export async function insertProduct(

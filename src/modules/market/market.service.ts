@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
-import type { Database } from '../../core/db/index.js';
+import type { Database, DatabaseHandle } from '../../core/db/index.js';
 import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
+import { createProductCache } from './market.cache.js';
 import * as repo from './market.repository.js';
 import {
   BUY_FAILURE,
@@ -26,12 +27,18 @@ import { SEED_PRODUCTS, type SetupOptions, type SetupReport } from './market.see
 
 export interface MarketServiceDeps {
   db: Kysely<Database>;
+  /** The database handle's `prepareRead`, for the hot reads. */
+  prepareRead: DatabaseHandle['prepareRead'];
   bus: Bus;
   logger: FastifyBaseLogger;
   clock?: () => Date;
   /** 0 ≤ random() < 1, for seed stock. */
   random?: () => number;
   idempotencyTtlMs?: number;
+  /** How long a product row may be served from memory (see market.cache.ts); 0: never. */
+  readCacheMs?: number;
+  /** Monotonic milliseconds for the read cache (tests). */
+  cacheClock?: () => number;
   /** A pending Idempotency-Key whose holder is silent this long is taken over. */
   staleKeyMs?: number;
 }
@@ -82,6 +89,14 @@ export type MarketService = ReturnType<typeof createMarketService>;
 
 export function createMarketService(deps: MarketServiceDeps) {
   const { db, bus, logger } = deps;
+  const reads = repo.productReads(db, deps.prepareRead);
+  const cache = createProductCache({
+    ttlMs: deps.readCacheMs ?? 0,
+    read: (id) => reads.find(id),
+    bus,
+    topic: productTopic,
+    ...(deps.cacheClock ? { now: deps.cacheClock } : {}),
+  });
   const clock = deps.clock ?? (() => new Date());
   const random = deps.random ?? Math.random;
   const ttlMs = deps.idempotencyTtlMs ?? 24 * 3600_000;
@@ -238,21 +253,27 @@ export function createMarketService(deps: MarketServiceDeps) {
   }
 
   return {
+    /** The stock as the read cache has it now, without a promise; undefined: ask `getStock`. */
+    peekStock(id: number): ProductStock | undefined {
+      const row = cache.peek(id);
+      return row && toStock(row);
+    },
+
     async getStock(id: number): Promise<ProductStock | undefined> {
-      const row = await repo.findProduct(db, id);
+      const row = await cache.get(id);
       return row && toStock(row);
     },
 
     async listStock(): Promise<ProductStock[]> {
-      return (await repo.listProducts(db)).map(toStock);
+      return (await reads.list()).map(toStock);
     },
 
     async listProducts(): Promise<Product[]> {
-      return (await repo.listProducts(db)).map(toProduct);
+      return (await reads.list()).map(toProduct);
     },
 
     async getProduct(id: number): Promise<Product | undefined> {
-      const row = await repo.findProduct(db, id);
+      const row = await cache.get(id);
       return row && toProduct(row);
     },
 
@@ -274,6 +295,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         return row;
       });
       if (!before) return undefined;
+      cache.invalidate(id);
       if (before.price !== input.price) {
         await publish(productTopic(id), {
           type: 'price-changed',
@@ -303,6 +325,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         return found;
       });
       if (!row) return undefined;
+      cache.invalidate(id);
       await publish(productTopic(id), {
         type: 'product-deleted',
         id,
@@ -344,6 +367,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         return { kind: 'not-found' };
       }
       if (outcome.result.status === BUY_SUCCESS) {
+        cache.invalidate(request.productId);
         await publish(productTopic(request.productId), {
           type: 'stock-changed',
           id: request.productId,
@@ -364,6 +388,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       });
       if (!outcome.row) return { kind: 'not-found' };
       if (!outcome.added) return { kind: 'too-much' };
+      cache.invalidate(productId);
       await publish(productTopic(productId), {
         type: 'stock-changed',
         id: productId,
@@ -379,7 +404,9 @@ export function createMarketService(deps: MarketServiceDeps) {
      * sets every seed product's stock; without it, inserted products get a random 0–10.
      */
     async setup(options: SetupOptions): Promise<SetupReport> {
-      return db.transaction().execute((tx) => setupIn(tx, options));
+      const report = await db.transaction().execute((tx) => setupIn(tx, options));
+      cache.invalidateAll();
+      return report;
     },
 
     /**
@@ -390,16 +417,23 @@ export function createMarketService(deps: MarketServiceDeps) {
     async seedOnFirstStart(): Promise<boolean> {
       const at = now();
       try {
-        return await db.transaction().execute(async (tx) => {
+        const seeded = await db.transaction().execute(async (tx) => {
           await repo.insertMarker(tx, SEEDED_MARKER, at);
           if (!(await repo.isEmpty(tx))) return false;
           await setupIn(tx, { reset: false });
           return true;
         });
+        if (seeded) cache.invalidateAll();
+        return seeded;
       } catch (err) {
         if (isUniqueViolation(err)) return false;
         throw err;
       }
+    },
+
+    /** Drops the read cache and its bus subscriptions. */
+    close(): void {
+      cache.close();
     },
 
     /** Forgets Idempotency-Keys older than the TTL. */
