@@ -129,6 +129,7 @@ function auditLog(log: FastifyBaseLogger, file: string): AuditLog {
       })
     : null;
   return {
+    enabled: fileLog !== null || ['trace', 'debug', 'info'].includes(log.level),
     write(line, message) {
       log.info(line, message);
       fileLog?.info(line, message);

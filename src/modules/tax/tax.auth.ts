@@ -5,7 +5,7 @@
  * dominate the cost of a request.
  */
 import {
-  createHmac,
+  hash,
   randomBytes,
   scrypt as scryptCallback,
   timingSafeEqual,
@@ -59,6 +59,9 @@ export function parseHash(text: string): ParsedHash | null {
   };
 }
 
+/** Longer Authorization headers are refused unread (Basic of a 1 KiB password fits easily). */
+const MAX_HEADER = 2048;
+
 /** `Authorization: Basic …` → user and password, or null. */
 export function parseBasic(header: string | undefined): { user: string; password: string } | null {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
@@ -69,7 +72,28 @@ export function parseBasic(header: string | undefined): { user: string; password
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/**
+ * HMAC-SHA-256 (RFC 2104) built on one-shot digests: `createHmac` makes a native object per
+ * call, and on a request path those objects cost more in garbage collection than the hashing.
+ */
+export function keyedHasher(key: Buffer): (message: string) => string {
+  if (key.length > 64)
+    throw new Error('keyedHasher: keys longer than a SHA-256 block are not used');
+  const inner = Buffer.alloc(64, 0x36);
+  const outer = Buffer.alloc(64, 0x5c);
+  key.forEach((byte, i) => {
+    inner[i] = (inner[i] ?? 0) ^ byte;
+    outer[i] = (outer[i] ?? 0) ^ byte;
+  });
+  return (message) => {
+    const first = hash('sha256', Buffer.concat([inner, Buffer.from(message, 'utf8')]), 'buffer');
+    return hash('sha256', Buffer.concat([outer, first]), 'base64');
+  };
+}
+
 export interface Verifier {
+  /** The user when this very header was verified lately (no hashing beyond the keyed digest). */
+  remembered(header: string | undefined): string | null;
   /** The user name when the header holds valid credentials, else null. */
   verify(header: string | undefined): Promise<string | null>;
 }
@@ -79,11 +103,14 @@ export interface VerifierOptions {
   cacheMs: number;
   now?: () => number;
   maxCached?: number;
+  /** The key derivation (tests count its calls); scrypt by default. */
+  derive?: typeof scrypt;
 }
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const maxCached = options.maxCached ?? 10_000;
+  const derive = options.derive ?? scrypt;
   const users = new Map<string, ParsedHash>();
   for (const [user, text] of Object.entries(options.users)) {
     const parsed = parseHash(text);
@@ -99,22 +126,31 @@ export function createVerifier(options: VerifierOptions): Verifier {
     salt: randomBytes(16),
     key: randomBytes(KEY_LENGTH),
   };
-  // The cache holds keyed digests, never passwords; the key lives only in this process.
-  const cacheKey = randomBytes(32);
-  const cache = new Map<string, number>();
+  // The cache holds keyed digests of whole Authorization headers, never passwords; the key lives
+  // only in this process. A header seen and verified lately is not even parsed again.
+  const digestOf = keyedHasher(randomBytes(32));
+  const cache = new Map<string, { user: string; until: number }>();
+
+  /** The header's digest and the user remembered under it (null: none, or expired). */
+  const lookup = (header: string | undefined): { digest: string; user: string | null } | null => {
+    if (header === undefined || header.length > MAX_HEADER) return null;
+    const digest = digestOf(header);
+    const hit = cache.get(digest);
+    return { digest, user: hit !== undefined && hit.until > now() ? hit.user : null };
+  };
 
   return {
+    remembered: (header) => lookup(header)?.user ?? null,
     async verify(header) {
+      const found = lookup(header);
+      if (found === null) return null;
+      if (found.user !== null) return found.user;
+      const { digest } = found;
       const credentials = parseBasic(header);
-      if (!credentials || credentials.password.length > 1024) return null;
-      const digest = createHmac('sha256', cacheKey)
-        .update(`${credentials.user}\u0000${credentials.password}`)
-        .digest('base64');
-      const until = cache.get(digest);
-      if (until !== undefined && until > now()) return credentials.user;
+      if (!credentials) return null;
       const stored = users.get(credentials.user);
       const target = stored ?? decoy;
-      const key = await scrypt(credentials.password, target.salt, target.key.length, {
+      const key = await derive(credentials.password, target.salt, target.key.length, {
         N: target.N,
         r: target.r,
         p: target.p,
@@ -124,10 +160,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (options.cacheMs > 0) {
         if (cache.size >= maxCached) {
           const t = now();
-          for (const [k, v] of cache) if (v <= t) cache.delete(k);
+          for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
           if (cache.size >= maxCached) cache.clear();
         }
-        cache.set(digest, now() + options.cacheMs);
+        cache.set(digest, { user: credentials.user, until: now() + options.cacheMs });
       }
       return credentials.user;
     },
