@@ -127,6 +127,29 @@ export async function render(
   ops: Ops,
   limits: Limits,
 ): Promise<Rendered> {
+  try {
+    return await pipeline(bytes, source, ops, limits);
+  } catch (err) {
+    // libvips stops a pipeline that runs past its time; every stage has the same limit.
+    if (/timeout/i.test((err as Error).message)) {
+      throw new AppError(
+        'IMAGE_PROCESSING_TIMEOUT',
+        503,
+        'the image took too long to process',
+        undefined,
+        { 'retry-after': '5' },
+      );
+    }
+    throw err;
+  }
+}
+
+async function pipeline(
+  bytes: Buffer,
+  source: Format,
+  ops: Ops,
+  limits: Limits,
+): Promise<Rendered> {
   const format = outputFormat(source, ops);
   let image = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
     .timeout({ seconds: limits.timeoutSeconds })
@@ -142,7 +165,9 @@ export async function render(
   if (ops.rotate !== undefined) {
     // A second pipeline stage: sharp applies one rotate per pipeline.
     const { data } = await image.png({ compressionLevel: 0 }).toBuffer({ resolveWithObject: true });
-    image = sharp(data).rotate(ops.rotate, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
+    image = sharp(data)
+      .timeout({ seconds: limits.timeoutSeconds })
+      .rotate(ops.rotate, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
   }
   if (ops.flip) image = image.flip();
   if (ops.flop) image = image.flop();
@@ -154,29 +179,14 @@ export async function render(
       .ensureAlpha()
       .png({ compressionLevel: 0 })
       .toBuffer({ resolveWithObject: true });
-    image = sharp(data).composite([
-      { input: maskSvg(info.width, info.height, ops.mask), blend: 'dest-in' },
-    ]);
+    image = sharp(data)
+      .timeout({ seconds: limits.timeoutSeconds })
+      .composite([{ input: maskSvg(info.width, info.height, ops.mask), blend: 'dest-in' }]);
   }
-  try {
-    const { data, info } = await encode(image, format, ops.quality).toBuffer({
-      resolveWithObject: true,
-    });
-    return { data, format, width: info.width, height: info.height };
-  } catch (err) {
-    if (/timeout/i.test((err as Error).message)) {
-      throw new AppError(
-        'IMAGE_PROCESSING_TIMEOUT',
-        503,
-        'the image took too long to process',
-        undefined,
-        {
-          'retry-after': '5',
-        },
-      );
-    }
-    throw err;
-  }
+  const { data, info } = await encode(image, format, ops.quality).toBuffer({
+    resolveWithObject: true,
+  });
+  return { data, format, width: info.width, height: info.height };
 }
 
 /**
