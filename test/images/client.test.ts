@@ -165,5 +165,5 @@ describe('agora images … against a running server', () => {
     const missing = await cli('meta', cat.id);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404 IMAGE_NOT_FOUND/);
-  });
+  }, 120_000); // ten CLI processes, each compiling the sources through tsx: slow on a busy machine
 });
