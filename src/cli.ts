@@ -1,27 +1,14 @@
 /**
  * The `agora` command line: `serve` (default), `migrate`, and each module's commands.
  * Every server setting has a flag here, an AGORA_* variable and an agora.yaml key.
+ *
+ * Only commander and the commands' definitions load up front; each action imports what it needs,
+ * so a client command (`agora images meta …`) starts without the server, drivers or schemas.
  */
 import { Command, Option } from 'commander';
-import { selectModules } from './app.js';
-import { migrationSets } from './core/db/migrations/index.js';
-import { ConfigError, loadConfig, type Config } from './core/config.js';
-import { migrateToLatest, openDatabase } from './core/db/index.js';
-import { EXIT_DEPENDENCY, StartupError } from './core/errors.js';
-import { createMailer } from './core/mail.js';
-import { pino } from 'pino';
-import { createLogger, LogFileError } from './core/logging.js';
-import { MODULES } from './modules/index.js';
-import { exitOnSignals, startServer } from './server.js';
+import type { ServerFlags } from './cli.server.js';
+import { addModuleCommands } from './modules/commands.js';
 import { VERSION } from './version.js';
-
-/** Exit codes a supervisor (or a test) can tell apart. */
-export const EXIT = { ok: 0, failure: 1, database: EXIT_DEPENDENCY, usage: 64 } as const;
-
-interface ServerFlags {
-  config?: string;
-  [flag: string]: unknown;
-}
 
 function addServerOptions(command: Command): Command {
   return command
@@ -54,51 +41,6 @@ function addServerOptions(command: Command): Command {
     .option('--pretty', 'human-readable logs (needs the pino-pretty dev dependency)');
 }
 
-/** Converts commander's camelCase options back to the flag names config knows. */
-function flagsOf(options: ServerFlags): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (key === 'config' || value === undefined) continue;
-    out[key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = value;
-  }
-  return out;
-}
-
-function configFrom(options: ServerFlags): Config {
-  return loadConfig({
-    flags: flagsOf(options),
-    ...(options.config ? { configFile: options.config } : {}),
-  });
-}
-
-/** Prints a start-up failure and picks the exit code that names its kind. */
-export function failStart(err: unknown): number {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`agora: ${err.message}\n`);
-    return EXIT.usage;
-  }
-  if (err instanceof LogFileError) {
-    process.stderr.write(`agora: ${err.message}\n`);
-    return EXIT.failure;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`agora: cannot start: ${message}\n`);
-  return err instanceof StartupError ? err.exitCode : EXIT.failure;
-}
-
-/** Tells the administrator why the server did not start (when mail is configured). */
-async function mailStartupFailure(config: Config, err: unknown, code: number): Promise<void> {
-  // The server's logger may be what failed: report on stderr.
-  const logger = pino({ level: 'info' }, pino.destination(2));
-  const mailer = createMailer(config.mail, logger);
-  if (!mailer) return;
-  const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  await mailer.send(
-    `server failed to start (exit code ${code})`,
-    `Agora could not start on ${config.host}:${config.port}.\n\nCause: ${cause}\n`,
-  );
-}
-
 export function createProgram(): Command {
   const program = new Command('agora')
     .description('Agora: market, queue, numbers, images and tax services on one core')
@@ -110,16 +52,7 @@ export function createProgram(): Command {
       .command('serve', { isDefault: true })
       .description('run the HTTP server (default command)'),
   ).action(async (options: ServerFlags) => {
-    let config: Config | undefined;
-    try {
-      config = configFrom(options);
-      const server = await startServer(config);
-      exitOnSignals(server);
-    } catch (err) {
-      const code = failStart(err);
-      if (config) await mailStartupFailure(config, err, code);
-      process.exitCode = code;
-    }
+    await (await import('./cli.server.js')).serve(options);
   });
 
   addServerOptions(
@@ -127,27 +60,9 @@ export function createProgram(): Command {
       .command('migrate')
       .description('bring the database schema of the enabled modules up to date'),
   ).action(async (options: ServerFlags) => {
-    try {
-      const config = configFrom(options);
-      const logger = createLogger(config);
-      const database = openDatabase(config, logger);
-      try {
-        const reports = await migrateToLatest(database.db, migrationSets(selectModules(config)));
-        for (const r of reports) {
-          process.stdout.write(
-            `${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`,
-          );
-        }
-      } finally {
-        await database.destroy();
-      }
-    } catch (err) {
-      process.exitCode = failStart(err);
-    }
+    await (await import('./cli.server.js')).migrate(options);
   });
 
-  for (const mod of MODULES) {
-    mod.commands?.(program, () => loadConfig());
-  }
+  addModuleCommands(program, async () => (await import('./core/config.js')).loadConfig());
   return program;
 }

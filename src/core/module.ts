@@ -1,11 +1,10 @@
 /**
  * What a module gives the core. A module is a Fastify plugin mounted at its (configurable)
- * prefix, plus its migrations, its error envelope and its CLI commands.
+ * prefix, plus its migrations and its error envelope. Its CLI commands are listed apart, in
+ * src/modules/commands.ts, so that the CLI does not load every module to start.
  */
-import type { Command } from 'commander';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Migration } from 'kysely';
-import type { Config } from './config.js';
 import type { ErrorEnvelope } from './errors.js';
 
 export interface ModuleOptions {
@@ -27,6 +26,4 @@ export interface AgoraModule {
   /** Renders errors for every URL under the module's prefix, unknown routes included. */
   envelope?: ErrorEnvelope;
   plugin: FastifyPluginAsync<ModuleOptions>;
-  /** Adds `agora <module> …` commands. */
-  commands?(program: Command, loadConfig: () => Config): void;
 }

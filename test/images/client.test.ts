@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,4 +167,15 @@ describe('agora images … against a running server', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404 IMAGE_NOT_FOUND/);
   }, 120_000); // ten CLI processes, each compiling the sources through tsx: slow on a busy machine
+
+  it('says why it cannot reach a server, not only that a fetch failed', async () => {
+    // A port nothing listens on: one that was just freed.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise((resolve) => probe.close(resolve));
+    const down = await runCli(['images', 'meta', 'x', '--url', `http://127.0.0.1:${port}`]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/ECONNREFUSED/);
+  });
 });

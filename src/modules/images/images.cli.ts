@@ -66,6 +66,15 @@ async function output(data: Buffer, out: string | undefined): Promise<void> {
   process.stdout.write(data);
 }
 
+/** An error with its causes: fetch says only "fetch failed", its cause says why. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) {
+    parts.push(e.message);
+  }
+  return parts.length > 0 ? parts.join(': ') : String(err);
+}
+
 /** Runs an action; API and usage errors become a message and exit code 1 (64 for bad options). */
 function run<A extends unknown[]>(
   action: (...args: A) => Promise<void>,
@@ -83,7 +92,7 @@ function run<A extends unknown[]>(
         );
         process.exitCode = 1;
       } else {
-        process.stderr.write(`agora images: ${(err as Error).message}\n`);
+        process.stderr.write(`agora images: ${describe(err)}\n`);
         process.exitCode = 1;
       }
     }

@@ -7,7 +7,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AgoraModule, ModuleOptions } from '../../core/module.js';
 import { imagesMigrations } from './migrations/index.js';
-import { imagesCommands } from './images.cli.js';
 import { Limiter } from './images.process.js';
 import { createRemoteFetcher } from './images.remote.js';
 import { compatRoutes, imagesRoutes } from './images.routes.js';
@@ -74,7 +73,4 @@ export const imagesModule: AgoraModule = {
   migrations: imagesMigrations,
   // Not encapsulated: `app.images` must be visible to the modules mounted after this one.
   plugin: fp(imagesPlugin, { name: 'agora-images', fastify: '5.x' }),
-  commands: (program) => {
-    imagesCommands(program);
-  },
 };
