@@ -5,7 +5,7 @@
  * interface is small enough for an object store later.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
@@ -31,12 +31,24 @@ function checkDigest(sha256: string): void {
   if (!DIGEST.test(sha256)) throw new Error(`not a sha256 digest: ${sha256}`);
 }
 
-/** Files at `<dir>/<ab>/<cd>/<sha256>`, written to a temporary name and renamed into place. */
-export function createFsBlobStore(dir: string): BlobStore {
-  const where = (sha256: string): string => {
+/** The name of the file that says which layout a blob directory has. */
+const LAYOUT_FILE = 'LAYOUT';
+const LAYOUT = 'agora blobs v2: <ab>/<sha256>\n';
+
+/**
+ * Files at `<dir>/<ab>/<sha256>` (256 folders, as git does), written to a temporary name and
+ * renamed into place. The first layout had a second level, `<ab>/<cd>/`: a new folder for
+ * nearly every upload of the first tens of thousands, each an inode and a disk block to create;
+ * a directory in that layout is moved to this one when the store opens (renames only).
+ */
+export async function openFsBlobStore(dir: string): Promise<BlobStore> {
+  await mkdir(dir, { recursive: true });
+  await upgradeLayout(dir);
+  const folderOf = (sha256: string): string => {
     checkDigest(sha256);
-    return path.join(dir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return path.join(dir, sha256.slice(0, 2));
   };
+  const where = (sha256: string): string => path.join(folderOf(sha256), sha256);
   const exists = async (file: string): Promise<boolean> => {
     try {
       await stat(file);
@@ -46,13 +58,19 @@ export function createFsBlobStore(dir: string): BlobStore {
       throw err;
     }
   };
+  /** Folders known to exist: past the first few hundred uploads, no `mkdir` at all. */
+  const folders = new Set<string>();
   return {
     kind: 'fs',
     async put(bytes) {
       const sha256 = sha256Hex(bytes);
       const file = where(sha256);
       if (await exists(file)) return { sha256, created: false };
-      await mkdir(path.dirname(file), { recursive: true });
+      const folder = folderOf(sha256);
+      if (!folders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        folders.add(folder);
+      }
       // A reader never sees a half-written file; two writers of the same bytes both succeed.
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(tmp, bytes, { flag: 'wx' });
@@ -72,6 +90,34 @@ export function createFsBlobStore(dir: string): BlobStore {
       await rm(where(sha256), { force: true });
     },
   };
+}
+
+/** Moves the blobs of a first-layout directory (`<ab>/<cd>/<sha256>`) to `<ab>/<sha256>`. */
+async function upgradeLayout(dir: string): Promise<void> {
+  const marker = path.join(dir, LAYOUT_FILE);
+  if (
+    await readFile(marker, 'utf8').then(
+      (text) => text === LAYOUT,
+      () => false,
+    )
+  )
+    return;
+  for (const ab of await readdir(dir, { withFileTypes: true })) {
+    if (!ab.isDirectory() || !/^[0-9a-f]{2}$/.test(ab.name)) continue;
+    const outer = path.join(dir, ab.name);
+    for (const cd of await readdir(outer, { withFileTypes: true })) {
+      if (!cd.isDirectory() || !/^[0-9a-f]{2}$/.test(cd.name)) continue;
+      const inner = path.join(outer, cd.name);
+      for (const name of await readdir(inner)) {
+        // Complete blobs only: a temporary file there was a write cut off by a crash.
+        if (DIGEST.test(name)) await rename(path.join(inner, name), path.join(outer, name));
+        else await rm(path.join(inner, name), { force: true });
+      }
+      await rmdir(inner);
+    }
+  }
+  // Written last: a crash before this point makes the next start finish the move.
+  await writeFile(marker, LAYOUT);
 }
 
 /** Rows of `agora_blobs`. */

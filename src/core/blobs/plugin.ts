@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createDbBlobStore, createFsBlobStore, type BlobStore } from './index.js';
+import { createDbBlobStore, openFsBlobStore, type BlobStore } from './index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,7 +16,7 @@ async function blobsPlugin(app: FastifyInstance): Promise<void> {
     'blobs',
     store === 'db'
       ? createDbBlobStore(app.db)
-      : createFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir),
+      : await openFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir),
   );
 }
 
