@@ -80,7 +80,9 @@ async function undiciLoad(
       Array.from({ length: workers }, async (_, worker) => {
         while (performance.now() < deadline) {
           const t0 = performance.now();
-          bytes += await send(agent, worker);
+          // Not `bytes += await …`: that reads `bytes` before the other workers add theirs.
+          const sent = await send(agent, worker);
+          bytes += sent;
           latencies.push(performance.now() - t0);
         }
       }),
