@@ -116,7 +116,7 @@ export async function startUpstream(): Promise<TestUpstream> {
         res.write('[');
         const chunk = Buffer.from('1,'.repeat(32 * 1024));
         while (!res.destroyed) {
-          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (!res.write(chunk)) await drainedOrClosed(res);
         }
         return;
       }
@@ -129,4 +129,17 @@ export async function startUpstream(): Promise<TestUpstream> {
   if (address === null || typeof address === 'string') throw new Error('no address');
   upstream.url = `http://127.0.0.1:${address.port}/list`;
   return upstream;
+}
+
+/** Waits for `drain` or `close`, and leaves no listener behind (a race of two `once` would). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
