@@ -188,7 +188,8 @@ export class RequestLogController extends LogController {
   }
 }
 
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type Level = (typeof LEVELS)[number];
 
 /**
  * A request's logger that becomes a real pino child (with the request id bound) only when the
@@ -223,24 +224,23 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.real().level = level;
   }
 
-  // Methods on the prototype: a request's logger is one small object, not six closures.
-  fatal(...args: Parameters<LogFn>): void {
-    if (this.enabled('fatal')) this.real().fatal(...args);
-  }
-  error(...args: Parameters<LogFn>): void {
-    if (this.enabled('error')) this.real().error(...args);
-  }
-  warn(...args: Parameters<LogFn>): void {
-    if (this.enabled('warn')) this.real().warn(...args);
-  }
-  info(...args: Parameters<LogFn>): void {
-    if (this.enabled('info')) this.real().info(...args);
-  }
-  debug(...args: Parameters<LogFn>): void {
-    if (this.enabled('debug')) this.real().debug(...args);
-  }
-  trace(...args: Parameters<LogFn>): void {
-    if (this.enabled('trace')) this.real().trace(...args);
+  // One method per level, on the prototype (a request's logger is one small object, not six
+  // closures): the level's call when it is on, through the real child.
+  declare fatal: LogFn;
+  declare error: LogFn;
+  declare warn: LogFn;
+  declare info: LogFn;
+  declare debug: LogFn;
+  declare trace: LogFn;
+  static {
+    for (const level of LEVELS) {
+      LazyChildLogger.prototype[level] = function (
+        this: LazyChildLogger,
+        ...args: Parameters<LogFn>
+      ): void {
+        if (this.enabled(level)) this.real()[level](...args);
+      };
+    }
   }
   silent(): void {
     // nothing, by definition

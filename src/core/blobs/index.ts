@@ -92,6 +92,9 @@ export async function openFsBlobStore(dir: string): Promise<BlobStore> {
   };
 }
 
+/** A folder of either layout: two hex digits of the digest. */
+const FOLDER = /^[0-9a-f]{2}$/;
+
 /** Moves the blobs of a first-layout directory (`<ab>/<cd>/<sha256>`) to `<ab>/<sha256>`. */
 async function upgradeLayout(dir: string): Promise<void> {
   const marker = path.join(dir, LAYOUT_FILE);
@@ -103,10 +106,10 @@ async function upgradeLayout(dir: string): Promise<void> {
   )
     return;
   for (const ab of await readdir(dir, { withFileTypes: true })) {
-    if (!ab.isDirectory() || !/^[0-9a-f]{2}$/.test(ab.name)) continue;
+    if (!ab.isDirectory() || !FOLDER.test(ab.name)) continue;
     const outer = path.join(dir, ab.name);
     for (const cd of await readdir(outer, { withFileTypes: true })) {
-      if (!cd.isDirectory() || !/^[0-9a-f]{2}$/.test(cd.name)) continue;
+      if (!cd.isDirectory() || !FOLDER.test(cd.name)) continue;
       const inner = path.join(outer, cd.name);
       for (const name of await readdir(inner)) {
         // Complete blobs only: a temporary file there was a write cut off by a crash.
