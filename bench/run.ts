@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { scenarios } from './scenarios/index.js';
-import { startAgora } from './server.js';
+import { SERVER_NODE_FLAGS, startAgora } from './server.js';
 import type { HttpScenario } from './scenarios/types.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,7 +24,9 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const only = process.env.BENCH_ONLY;
 
 async function startCeiling(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ceiling.ts')], {
+  // The same Node flags as Agora's server: the ratio compares the servers, not their GC settings.
+  const args = [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(root, 'bench/ceiling.ts')];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve) => {
