@@ -87,17 +87,6 @@ export async function buildApp(
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
 
-  // Node closes idle keep-alive connections once, when closing starts; a connection whose request
-  // finishes later would stay open until the shutdown timeout. Tell those clients to go.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
-
   try {
     await app.register(errors);
     await app.register(requestId);

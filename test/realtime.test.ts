@@ -41,7 +41,9 @@ describe('fan-out', () => {
     for (const c of ws) c.send({ op: 'subscribe', topics: ['fan.out'] });
     await Promise.all(ws.map((c) => c.control.until(1)));
     // The server subscribes before it sends the response head, so headers mean "subscribed".
-    await Promise.all(sse.map((c) => c.response));
+    const heads = await Promise.all(sse.map((c) => c.response));
+    // The stream takes the response over from Fastify, and still carries its request id.
+    for (const head of heads) expect(head.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     await publish('fan.out', 1000);
 
     for (const c of sse) {

@@ -23,14 +23,22 @@ describe('graceful shutdown', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     });
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      inflight.on('response', (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      inflight.on('error', reject);
-    });
+    const answer = new Promise<{ status: number; connection?: string; body: string }>(
+      (resolve, reject) => {
+        inflight.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              connection: res.headers.connection,
+              body: text,
+            }),
+          );
+        });
+        inflight.on('error', reject);
+      },
+    );
     inflight.write(body.slice(0, half));
     await server.waitForLog(/^request received$/, { url: '/admin/events' });
     server.child.kill('SIGTERM');
@@ -43,6 +51,8 @@ describe('graceful shutdown', () => {
     inflight.end(body.slice(half));
     const res = await answer;
     expect(res.status).toBe(200);
+    // Finished after closing started: the client is told not to reuse the connection.
+    expect(res.connection).toBe('close');
     expect(JSON.parse(res.body)).toEqual({ topic: 'bye', offset: 1 });
     expect(await server.exited).toBe(0);
     expect(server.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);

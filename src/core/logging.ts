@@ -166,7 +166,9 @@ export class RequestLogController extends LogController {
 
   override incomingRequest(request: FastifyRequest): void {
     // The completion line says it all at info; at debug, also say when a request starts.
-    request.log.debug({ method: request.method, url: request.url }, 'request received');
+    if (isEnabled(request.log, 'debug')) {
+      request.log.debug({ method: request.method, url: request.url }, 'request received');
+    }
   }
 
   override requestCompleted(
@@ -174,8 +176,10 @@ export class RequestLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    // Most completions are below the configured level: build nothing for them. A success logs
+    // at info or below, so with info off there is nothing to decide.
+    if (!error && !isEnabled(reply.log, 'info')) return;
     const level = error ? 'error' : request.routeOptions.config.quietLog ? 'debug' : 'info';
-    // Most completions are below the configured level: build nothing for them.
     if (!isEnabled(reply.log, level)) return;
     const line = {
       method: request.method,

@@ -80,7 +80,12 @@ interface Series {
 class RequestDurations {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly #series = new Map<string, Series>();
+  /**
+   * Route template → method → status → series. Nested maps of strings Fastify already holds (the
+   * template, the method) hash each key once; a joined key would be a new string, hashed anew,
+   * on every request.
+   */
+  readonly #series = new Map<string, Map<string, Map<number, Series>>>();
 
   constructor(
     readonly name: string,
@@ -89,8 +94,17 @@ class RequestDurations {
   ) {}
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.#series.get(key);
+    let byMethod = this.#series.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.#series.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(status);
     if (series === undefined) {
       series = {
         labels: { method, route, status_code: String(status) },
@@ -98,13 +112,20 @@ class RequestDurations {
         sum: 0,
         count: 0,
       };
-      this.#series.set(key, series);
+      byStatus.set(status, series);
     }
+    const { bounds } = this;
     let i = 0;
-    while (i < this.bounds.length && seconds > (this.bounds[i] ?? Infinity)) i++;
+    while (i < bounds.length && seconds > (bounds[i] ?? Infinity)) i++;
     series.counts[i] = (series.counts[i] ?? 0) + 1;
     series.sum += seconds;
     series.count += 1;
+  }
+
+  *#all(): Generator<Series> {
+    for (const byMethod of this.#series.values()) {
+      for (const byStatus of byMethod.values()) yield* byStatus.values();
+    }
   }
 
   /** What prom-client's registry turns into text: the cumulative buckets, sum and count. */
@@ -116,7 +137,7 @@ class RequestDurations {
     values: Value[];
   }> {
     const values: Value[] = [];
-    for (const { labels, counts, sum, count } of this.#series.values()) {
+    for (const { labels, counts, sum, count } of this.#all()) {
       let cumulative = 0;
       counts.forEach((n, i) => {
         cumulative += n;

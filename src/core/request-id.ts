@@ -1,6 +1,7 @@
 /**
- * Request ids: every response carries `X-Request-Id`; a well-formed incoming one is reused so a
- * request can be followed across a proxy or another service, anything else is replaced.
+ * Request ids and the headers every answer carries: `X-Request-Id` on every response (a
+ * well-formed incoming id is reused so a request can be followed across a proxy or another
+ * service, anything else is replaced), and `Connection: close` once the server is closing.
  */
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -9,17 +10,29 @@ import fp from 'fastify-plugin';
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/** Fastify's `genReqId`: the incoming id when it is safe to log and echo, else a fresh UUID. */
+/**
+ * Fastify's `genReqId`: the incoming id when it is safe to log and echo, else a fresh UUID.
+ * Either way the id needs no escaping inside a JSON string or a header.
+ */
 export function genReqId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
 }
 
 async function requestIdPlugin(app: FastifyInstance): Promise<void> {
-  // Callback-style hooks: on the hottest path, an async hook costs a promise per request.
-  app.addHook('onRequest', (request, reply, done) => {
+  // Node closes idle keep-alive connections once, when closing starts; a connection whose request
+  // finishes later would stay open until the shutdown timeout. Tell those clients to go.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // One callback-style hook for both headers: on the hottest path, each hook phase and each async
+  // hook costs. Every answer sent through Fastify passes here, errors and 404s included; a route
+  // that takes over the response (`reply.hijack()`, as SSE does) writes the id itself.
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
-    done();
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/core/bus/memory.js';
-import { createProductCache } from '../../src/modules/market/market.cache.js';
+import { createProductCache, type ProductCache } from '../../src/modules/market/market.cache.js';
 import type { ProductRow } from '../../src/modules/market/market.repository.js';
 import { buildTestApp, type TestApp } from '../helper.js';
 import { CARD, createProduct, stockOf } from './helpers.js';
@@ -57,18 +57,52 @@ function fixture(ttlMs = 100, maxEntries?: number) {
   };
 }
 
+/** The quantity in the row `peekJson` has ready, if any. */
+function peekQuantity(cache: ProductCache, id: number): number | undefined {
+  const json = cache.peekJson(id);
+  return json === undefined ? undefined : (JSON.parse(json) as ProductRow).quantity;
+}
+
 describe('product read cache', () => {
+  it('serializes a cached row once, and again only once the row is read anew', async () => {
+    const f = fixture(100);
+    const seen: number[] = [];
+    const cache = createProductCache({
+      ttlMs: 100,
+      bus: f.bus,
+      topic: (id) => `product.${id}`,
+      now: () => 0,
+      read: (id) => Promise.resolve(row(id, f.table.get(id) ?? 0)),
+      serialize: (r) => {
+        seen.push(r.quantity);
+        return `{"q":${r.quantity}}`;
+      },
+    });
+    expect(cache.peekJson(1)).toBeUndefined();
+    await cache.get(1);
+    expect(cache.peekJson(1)).toBe('{"q":5}');
+    expect(cache.peekJson(1)).toBe('{"q":5}');
+    expect(seen).toEqual([5]);
+    f.table.set(1, 7);
+    cache.invalidate(1);
+    expect(cache.peekJson(1)).toBeUndefined();
+    await cache.get(1);
+    expect(cache.peekJson(1)).toBe('{"q":7}');
+    expect(seen).toEqual([5, 7]);
+    cache.close();
+  });
+
   it('serves a row from memory until its time is up, then reads again', async () => {
     const f = fixture(100);
-    expect(f.cache.peek(1)).toBeUndefined();
+    expect(f.cache.peekJson(1)).toBeUndefined();
     expect((await f.cache.get(1))?.quantity).toBe(5);
     f.table.set(1, 4);
     f.advance(99);
     expect((await f.cache.get(1))?.quantity).toBe(5);
-    expect(f.cache.peek(1)?.quantity).toBe(5);
+    expect(peekQuantity(f.cache, 1)).toBe(5);
     expect(f.reads).toEqual([1]);
     f.advance(1);
-    expect(f.cache.peek(1)).toBeUndefined();
+    expect(f.cache.peekJson(1)).toBeUndefined();
     expect((await f.cache.get(1))?.quantity).toBe(4);
     expect(f.reads).toEqual([1, 1]);
   });
@@ -79,7 +113,7 @@ describe('product read cache', () => {
     await f.cache.get(2);
     f.table.set(1, 0);
     f.cache.invalidate(1);
-    expect(f.cache.peek(1)).toBeUndefined();
+    expect(f.cache.peekJson(1)).toBeUndefined();
     expect((await f.cache.get(1))?.quantity).toBe(0);
     f.table.set(2, 3);
     await f.bus.publish('product.2', 'stock-changed', { quantity: 3 });
@@ -141,6 +175,7 @@ describe('product reads through the API, with the read cache on', () => {
     // From memory now: the same contract, with this request's id.
     const again = await t.app.inject({ url: `/market/query/${p.id}` });
     expect(again.statusCode).toBe(200);
+    expect(again.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(again.json()).toEqual({
       data: { id: p.id, description: p.description, price: 3, quantity: 5 },
       exe_id: again.headers['x-request-id'],

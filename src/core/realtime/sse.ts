@@ -28,6 +28,8 @@ export async function openEventStream(
   reply.hijack();
   res.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
+    // Taken over: Fastify's onSend hooks, which set it on every other answer, do not run.
+    'x-request-id': request.id,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',

@@ -20,12 +20,17 @@ export interface ProductCacheOptions {
   maxEntries?: number;
   /** Milliseconds, only ever compared (tests inject their own). */
   now?: () => number;
+  /** How `peekJson` writes a row; made once per stored row. */
+  serialize?: (row: ProductRow) => string;
 }
 
 export interface ProductCache {
   get(id: number): Promise<ProductRow | undefined>;
-  /** The row when memory may answer for it now (no promise: the hot path), else undefined. */
-  peek(id: number): ProductRow | undefined;
+  /**
+   * The row serialized (see `serialize`) when memory may answer for it now, else undefined. No
+   * promise and no per-request serialization: this is the hot read.
+   */
+  peekJson(id: number): string | undefined;
   /** This node changed the product: the next read goes to the database. */
   invalidate(id: number): void;
   /** Every product may have changed (setup, seeding). */
@@ -35,6 +40,8 @@ export interface ProductCache {
 
 interface Entry {
   row: ProductRow;
+  /** The row serialized, made on first use. */
+  json: string | undefined;
   /** Served from memory until then; 0 once invalidated. */
   until: number;
   /** Kept while the entry lives, so that a busy product does not subscribe again on every change. */
@@ -59,6 +66,7 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     const entry = entries.get(id);
     if (entry) {
       entry.row = row;
+      entry.json = undefined;
       entry.until = until;
       return;
     }
@@ -72,16 +80,18 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     const subscription = bus.subscribe(topic(id), () => {
       invalidate(id);
     });
-    entries.set(id, { row, until, subscription });
+    entries.set(id, { row, json: undefined, until, subscription });
   };
 
-  const peek = (id: number): ProductRow | undefined => {
-    const entry = entries.get(id);
-    return entry && entry.until > now() ? entry.row : undefined;
-  };
+  const serialize = options.serialize ?? ((row: ProductRow) => JSON.stringify(row));
 
   return {
-    peek,
+    peekJson(id) {
+      const entry = entries.get(id);
+      if (!entry || entry.until <= now()) return undefined;
+      entry.json ??= serialize(entry.row);
+      return entry.json;
+    },
     async get(id) {
       if (ttlMs <= 0) return read(id);
       const entry = entries.get(id);

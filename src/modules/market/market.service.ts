@@ -93,6 +93,7 @@ export function createMarketService(deps: MarketServiceDeps) {
   const cache = createProductCache({
     ttlMs: deps.readCacheMs ?? 0,
     read: (id) => reads.find(id),
+    serialize: (row) => JSON.stringify(toStock(row)),
     bus,
     topic: productTopic,
     ...(deps.cacheClock ? { now: deps.cacheClock } : {}),
@@ -253,10 +254,12 @@ export function createMarketService(deps: MarketServiceDeps) {
   }
 
   return {
-    /** The stock as the read cache has it now, without a promise; undefined: ask `getStock`. */
-    peekStock(id: number): ProductStock | undefined {
-      const row = cache.peek(id);
-      return row && toStock(row);
+    /**
+     * The stock as the read cache has it now, as JSON text (the `ProductStock` shape, made once
+     * per cached row), without a promise; undefined: ask `getStock`.
+     */
+    peekStockJson(id: number): string | undefined {
+      return cache.peekJson(id);
     },
 
     async getStock(id: number): Promise<ProductStock | undefined> {
