@@ -57,8 +57,10 @@ function gross(
   const income = taxableIncome(admin, salary);
   const surcharge = Math.max(0, Math.floor(income - 0.9 * salary));
   const quotient = income / parts;
-  let i = admin.limites.findIndex((limit) => quotient <= limit);
-  if (i < 0) i = admin.limites.length - 1;
+  // The first bracket whose upper bound is not below the quotient (the last one is Infinity).
+  const { limites } = admin;
+  let i = 0;
+  while (i < limites.length - 1 && quotient > (limites[i] ?? Infinity)) i++;
   const rate = admin.coeffr[i] ?? 0;
   const constant = admin.coeffn[i] ?? 0;
   return [Math.floor(income * rate - parts * constant), surcharge, rate];

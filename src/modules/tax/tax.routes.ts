@@ -65,20 +65,13 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         : { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
     );
 
-  /**
-   * The user behind the request's Basic credentials, or the 401. A header verified lately is
-   * answered without a promise (only its keyed digest is computed).
-   */
-  const authenticate = (request: FastifyRequest): string | Promise<string> => {
-    const accept = (user: string | null): string => {
-      if (user === null) throw authRequired(request);
-      request.taxUser = user;
-      return user;
-    };
-    const header = request.headers.authorization;
-    const known = verifier.remembered(header);
-    return known !== null ? accept(known) : verifier.verify(header).then(accept);
+  const userOr401 = (request: FastifyRequest, user: string | null): string => {
+    if (user === null) throw authRequired(request);
+    return user;
   };
+  /** The user behind the request's Basic credentials, or the 401 (thrown or rejected). */
+  const authenticate = async (request: FastifyRequest): Promise<string> =>
+    userOr401(request, await verifier.verify(request.headers.authorization, request.raw.socket));
 
   const security = [{ basicAuth: [] }];
   const page = existsSync(path.join(WEB_ROOT, 'pages/tax/index.html'));
@@ -90,12 +83,12 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   const fr = language === 'fr';
   const errors = fr ? TaxErrorsFr : TaxErrorsEn;
 
-  /** One taxpayer from the query string: the answer, or a 400 sent on `reply`. */
+  /** One taxpayer from the query string: the answer, or undefined once a 400 is sent on `reply`. */
   const taxFor = (
     request: FastifyRequest,
     reply: FastifyReply,
     user: string,
-  ): ReturnType<typeof answer> | FastifyReply => {
+  ): ReturnType<typeof answer> | undefined => {
     const started = audit.enabled ? performance.now() : 0;
     const params = request.query as Record<string, unknown>;
     const checked = checkTaxpayer(params, language);
@@ -109,7 +102,8 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     if (!checked.ok) {
       if (audit.enabled)
         audit.write({ ...line(), status: 400, errors: checked.errors }, 'tax request refused');
-      return reply.code(400).send(errorBody(checked.errors, language));
+      void reply.code(400).send(errorBody(checked.errors, language));
+      return undefined;
     }
     const result = computeTax(admin, checked.taxpayer);
     if (audit.enabled) audit.write({ ...line(), status: 200, result }, 'tax computed');
@@ -127,13 +121,17 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         response: { 200: fr ? TaxAnswerFr : TaxAnswerEn, 400: errors, 401: errors },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       if (wantsPage(request)) {
-        return reply.header('cache-control', 'no-cache').sendFile('pages/tax/index.html', WEB_ROOT);
+        void reply.header('cache-control', 'no-cache').sendFile('pages/tax/index.html', WEB_ROOT);
+        return undefined;
       }
       // Authentication here rather than in a hook: one stage less per request. (Like a
-      // preHandler, it runs after validation.)
-      return taxFor(request, reply, await authenticate(request));
+      // preHandler, it runs after validation.) Credentials verified lately are known without a
+      // promise, and then the whole request is answered in this turn of the loop.
+      const user = verifier.remembered(request.headers.authorization, request.raw.socket);
+      if (user !== null) return taxFor(request, reply, user);
+      return authenticate(request).then((u) => taxFor(request, reply, u));
     },
   );
 
@@ -141,7 +139,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     '/batch',
     {
       preHandler: async (request) => {
-        await authenticate(request);
+        request.taxUser = await authenticate(request);
       },
       schema: {
         tags: ['tax'],
