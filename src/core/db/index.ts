@@ -30,6 +30,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
 import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { startCheckpointer, type Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { resolveDatabase, type DialectName } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -51,6 +52,11 @@ export interface DatabaseHandle {
   dialect: DialectName;
   /** Where the data lives, safe to log (passwords masked). */
   description: string;
+  /**
+   * On an SQLite file, runs a WAL checkpoint now on the checkpoint worker (which otherwise runs
+   * them periodically) and says what it did; elsewhere resolves to null.
+   */
+  checkpoint(): Promise<CheckpointResult | null>;
   /** Resolves when a trivial query succeeds within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<void>;
   destroy(): Promise<void>;
@@ -155,15 +161,34 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
   };
 }
 
-function sqliteDialect(location: string): Dialect {
-  if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
+/** How often the checkpoint worker copies the WAL into the database (see checkpointer.ts). */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+function sqliteDialect(
+  location: string,
+  logger: FastifyBaseLogger,
+): { dialect: Dialect; checkpointer: Checkpointer | null } {
+  const file = location !== ':memory:';
+  if (file) mkdirSync(path.dirname(location), { recursive: true });
   const database = new SQLite(location, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers run beside the writer and several processes share the file safely.
-  if (location !== ':memory:') database.pragma('journal_mode = WAL');
+  if (file) database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new ImmediateSqliteDialect({ database: withStatementCache(database) });
+  const checkpointer = file
+    ? startCheckpointer({
+        database,
+        location,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+        logger,
+      })
+    : null;
+  return {
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+    checkpointer,
+  };
 }
 
 /** The query-only connection of `prepareRead`, opened at its first use (after migrations). */
@@ -215,9 +240,10 @@ export function openDatabase(
 ): DatabaseHandle {
   const target = resolveDatabase(config.db, config.data_dir);
   let dialect: Dialect;
+  let checkpointer: Checkpointer | null = null;
   switch (target.dialect) {
     case 'sqlite':
-      dialect = sqliteDialect(target.location);
+      ({ dialect, checkpointer } = sqliteDialect(target.location, logger));
       break;
     case 'postgres':
       dialect = postgresDialect(target.location, config.db_pool_max, logger);
@@ -264,9 +290,13 @@ export function openDatabase(
         clearTimeout(timer);
       }
     },
+    checkpoint: () => checkpointer?.now() ?? Promise.resolve(null),
     destroy() {
       reader?.close();
-      destroyed ??= db.destroy();
+      destroyed ??= (async () => {
+        await checkpointer?.close();
+        await db.destroy();
+      })();
       return destroyed;
     },
   };
