@@ -1,4 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,5 +53,26 @@ describe('fs blob store', () => {
     // Opening again finds nothing to move and keeps every blob.
     const again = await openFsBlobStore(dir);
     for (const bytes of blobs) expect(await again.has(sha256Hex(bytes))).toBe(true);
+  });
+
+  it('sweeps the temporary files a crash left behind, and only those', async () => {
+    const dir = await tempDir();
+    const store = await openFsBlobStore(dir);
+    const { sha256 } = await store.put(Buffer.from('kept'));
+    const folder = path.join(dir, sha256.slice(0, 2));
+    const stale = path.join(folder, `${sha256}.a1b2c3d4e5f6.tmp`);
+    const live = path.join(folder, `${sha256}.0a0b0c0d0e0f.tmp`);
+    const other = path.join(folder, 'notes.tmp');
+    for (const file of [stale, live, other]) writeFileSync(file, 'half');
+    const hourAgo = new Date(Date.now() - 3600_000 - 1000);
+    utimesSync(stale, hourAgo, hourAgo);
+    utimesSync(other, hourAgo, hourAgo);
+
+    const reopened = await openFsBlobStore(dir);
+    expect(existsSync(stale)).toBe(false);
+    // A write in progress (another process's, say), and a file that is not ours, stay.
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(other)).toBe(true);
+    expect(await reopened.has(sha256)).toBe(true);
   });
 });

@@ -39,11 +39,13 @@ const LAYOUT = 'agora blobs v2: <ab>/<sha256>\n';
  * Files at `<dir>/<ab>/<sha256>` (256 folders, as git does), written to a temporary name and
  * renamed into place. The first layout had a second level, `<ab>/<cd>/`: a new folder for
  * nearly every upload of the first tens of thousands, each an inode and a disk block to create;
- * a directory in that layout is moved to this one when the store opens (renames only).
+ * a directory in that layout is moved to this one when the store opens (renames only). Opening
+ * also removes the temporary files of writes a crash cut off (an hour old or more).
  */
 export async function openFsBlobStore(dir: string): Promise<BlobStore> {
   await mkdir(dir, { recursive: true });
   await upgradeLayout(dir);
+  await sweepTemporaryFiles(dir, Date.now() - STALE_TEMPORARY_MS);
   const folderOf = (sha256: string): string => {
     checkDigest(sha256);
     return path.join(dir, sha256.slice(0, 2));
@@ -90,6 +92,30 @@ export async function openFsBlobStore(dir: string): Promise<BlobStore> {
       await rm(where(sha256), { force: true });
     },
   };
+}
+
+/**
+ * A temporary file this old is a write that a crash cut off: a live one (perhaps another
+ * process's, on a shared directory) lasts milliseconds.
+ */
+const STALE_TEMPORARY_MS = 3600_000;
+const TEMPORARY = /^[0-9a-f]{64}\.[0-9a-f]{12}\.tmp$/;
+
+/** Removes the temporary files last modified before `before` (ms since the epoch). */
+async function sweepTemporaryFiles(dir: string, before: number): Promise<void> {
+  for (const ab of await readdir(dir, { withFileTypes: true })) {
+    if (!ab.isDirectory() || !FOLDER.test(ab.name)) continue;
+    const folder = path.join(dir, ab.name);
+    for (const name of await readdir(folder)) {
+      if (!TEMPORARY.test(name)) continue;
+      const file = path.join(folder, name);
+      const modified = await stat(file).then(
+        (s) => s.mtimeMs,
+        () => Infinity, // gone meanwhile: renamed into place, or swept by another process
+      );
+      if (modified < before) await rm(file, { force: true });
+    }
+  }
 }
 
 /** A folder of either layout: two hex digits of the digest. */
