@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTaxpayers } from '../../src/modules/tax/tax.client.js';
+import { parseTaxpayers, requestFailed } from '../../src/modules/tax/tax.client.js';
 import { buildTestApp, listen, tempDir, type TestApp } from '../helper.js';
 import { runCli } from '../process.js';
 
@@ -77,5 +77,39 @@ describe('agora tax-client against a running server', () => {
     expect(lines).toHaveLength(14);
     expect(lines[0]).toBe('Line 2, HTTP 401: authentication required');
     expect(JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8'))).toEqual([]);
+  });
+
+  it('says why a request got no answer (nothing listening)', async () => {
+    const closed = await buildTestApp();
+    const gone = await listen(closed.app);
+    await closed.close();
+    const dir = tempDir();
+    const res = await runCli([
+      'tax-client',
+      TAXPAYERS,
+      '--url',
+      gone,
+      '--out',
+      path.join(dir, 'r.json'),
+      '--errors',
+      path.join(dir, 'e.txt'),
+    ]);
+    expect(res.code).toBe(1);
+    const lines = readFileSync(path.join(dir, 'e.txt'), 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^Line 2, request failed: fetch failed \(.*ECONNREFUSED.*\)$/);
+  });
+});
+
+describe('request failures', () => {
+  it('name the cause, or the error itself when there is none', () => {
+    const refused = Object.assign(new Error(''), { code: 'ECONNREFUSED' });
+    expect(requestFailed(new TypeError('fetch failed', { cause: refused }))).toBe(
+      'request failed: fetch failed (ECONNREFUSED)',
+    );
+    expect(
+      requestFailed(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND x') })),
+    ).toBe('request failed: fetch failed (getaddrinfo ENOTFOUND x)');
+    expect(requestFailed(new Error('aborted'))).toBe('request failed: aborted');
+    expect(requestFailed('odd')).toBe('request failed: odd');
   });
 });

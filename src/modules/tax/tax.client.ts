@@ -100,6 +100,19 @@ export interface RunOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * Why a request got no answer. fetch says only "fetch failed"; the reason (a refused connection,
+ * an unknown host) is its cause, whose message may be empty (several addresses tried at once).
+ */
+export function requestFailed(err: unknown): string {
+  if (!(err instanceof Error)) return `request failed: ${String(err)}`;
+  const { cause } = err;
+  if (!(cause instanceof Error)) return `request failed: ${err.message}`;
+  const detail =
+    cause.message !== '' ? cause.message : ((cause as NodeJS.ErrnoException).code ?? cause.name);
+  return `request failed: ${err.message} (${detail})`;
+}
+
 /** Sends every line; resolves with the results in input order and the failures. */
 export async function runClient(
   lines: readonly InputLine[],
@@ -137,10 +150,7 @@ export async function runClient(
         outcomes[index] = { line: item.line, reason: `HTTP ${res.status}: ${errorsOf(body)}` };
       }
     } catch (err) {
-      outcomes[index] = {
-        line: item.line,
-        reason: `request failed: ${err instanceof Error ? err.message : String(err)}`,
-      };
+      outcomes[index] = { line: item.line, reason: requestFailed(err) };
     }
     progress(1);
   }
@@ -182,10 +192,7 @@ export async function runClient(
       });
     } catch (err) {
       chunk.forEach((item, k) => {
-        outcomes[start + k] = {
-          line: item.line,
-          reason: `request failed: ${err instanceof Error ? err.message : String(err)}`,
-        };
+        outcomes[start + k] = { line: item.line, reason: requestFailed(err) };
       });
     }
     progress(chunk.length);
