@@ -26,12 +26,6 @@ const scrypt = (
   });
 
 const KEY_LENGTH = 32;
-
-/** A verified user, until when. */
-interface Remembered {
-  user: string;
-  until: number;
-}
 const DEFAULT_COST = { N: 16384, r: 8, p: 1 };
 
 interface ParsedHash {
@@ -91,6 +85,12 @@ export function keyedHasher(key: Buffer): (message: string) => string {
   if (key.length < 16) throw new Error('keyedHasher: use a key of at least 16 random bytes');
   const prefix = key.toString('base64');
   return (message) => hash('sha256', prefix + message, 'base64');
+}
+
+/** A verified user, until when. */
+interface Remembered {
+  user: string;
+  until: number;
 }
 
 export interface Verifier {
