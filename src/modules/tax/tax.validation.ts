@@ -58,8 +58,8 @@ export function checkTaxpayer(
   language: Language,
 ): Checked {
   const m = MESSAGES[language];
-  // The values given for each field, under any of its names (the request path: no Map, no
-  // closures beyond these).
+  // The values given for each field, under any of its names (on the request path: a plain
+  // object, no Map built per request).
   const given: Record<Field, unknown[] | undefined> = {
     married: undefined,
     children: undefined,
@@ -72,11 +72,7 @@ export function checkTaxpayer(
     else (given[field] ??= []).push(params[name]);
   }
   const errors: string[] = [];
-  const exact =
-    unknown.length === 0 &&
-    given.married?.length === 1 &&
-    given.children?.length === 1 &&
-    given.salary?.length === 1;
+  const exact = unknown.length === 0 && FIELDS.every((f) => given[f]?.length === 1);
   if (!exact) errors.push(m.wrongSet);
   for (const f of FIELDS) if (given[f] === undefined) errors.push(m.missing(f));
 
