@@ -19,6 +19,22 @@ describe('the taxpayers file', () => {
   });
 });
 
+/** `agora tax-client` on the reference file against `url`, writing into a fresh directory. */
+async function runTaxClient(url: string, extra: string[] = [], env: Record<string, string> = {}) {
+  const dir = tempDir();
+  const out = path.join(dir, 'results.json');
+  const errs = path.join(dir, 'errors.txt');
+  const res = await runCli(
+    ['tax-client', TAXPAYERS, '--url', url, '--out', out, '--errors', errs, ...extra],
+    env,
+  );
+  return {
+    ...res,
+    results: (): unknown => JSON.parse(readFileSync(out, 'utf8')),
+    errorLines: (): string[] => readFileSync(errs, 'utf8').trim().split('\n'),
+  };
+}
+
 describe('agora tax-client against a running server', () => {
   let t: TestApp;
   let url: string;
@@ -33,69 +49,31 @@ describe('agora tax-client against a running server', () => {
   it.each([[[] as string[]], [['--batch']]])(
     'writes results.json equal to expected.json and errors.txt with the bad lines (%j)',
     async (extra) => {
-      const dir = tempDir();
-      const out = path.join(dir, 'results.json');
-      const errs = path.join(dir, 'errors.txt');
-      const res = await runCli([
-        'tax-client',
-        TAXPAYERS,
-        '--url',
-        url,
-        '--concurrency',
-        '4',
-        '--out',
-        out,
-        '--errors',
-        errs,
-        ...extra,
-      ]);
-      expect(res.code, res.stderr).toBe(1); // some lines failed
-      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(expected);
-      const errorLines = readFileSync(errs, 'utf8').trim().split('\n');
+      const run = await runTaxClient(url, ['--concurrency', '4', ...extra]);
+      expect(run.code, run.stderr).toBe(1); // some lines failed
+      expect(run.results()).toEqual(expected);
+      const errorLines = run.errorLines();
       expect(errorLines.map((l) => /^Line (\d+), /.exec(l)?.[1])).toEqual(['14', '15', '16']);
-      expect(res.stdout).toMatch(/11 computed, 3 failed/);
+      expect(run.stdout).toMatch(/11 computed, 3 failed/);
     },
   );
 
   it('reports failed requests line by line (wrong password)', async () => {
-    const dir = tempDir();
-    const res = await runCli(
-      [
-        'tax-client',
-        TAXPAYERS,
-        '--url',
-        url,
-        '--out',
-        path.join(dir, 'r.json'),
-        '--errors',
-        path.join(dir, 'e.txt'),
-      ],
-      { AGORA_TAX_PASSWORD: 'wrong' },
-    );
-    expect(res.code).toBe(1);
-    const lines = readFileSync(path.join(dir, 'e.txt'), 'utf8').trim().split('\n');
+    const run = await runTaxClient(url, [], { AGORA_TAX_PASSWORD: 'wrong' });
+    expect(run.code).toBe(1);
+    const lines = run.errorLines();
     expect(lines).toHaveLength(14);
     expect(lines[0]).toBe('Line 2, HTTP 401: authentication required');
-    expect(JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8'))).toEqual([]);
+    expect(run.results()).toEqual([]);
   });
 
   it('says why a request got no answer (nothing listening)', async () => {
     const closed = await buildTestApp();
     const gone = await listen(closed.app);
     await closed.close();
-    const dir = tempDir();
-    const res = await runCli([
-      'tax-client',
-      TAXPAYERS,
-      '--url',
-      gone,
-      '--out',
-      path.join(dir, 'r.json'),
-      '--errors',
-      path.join(dir, 'e.txt'),
-    ]);
-    expect(res.code).toBe(1);
-    const lines = readFileSync(path.join(dir, 'e.txt'), 'utf8').trim().split('\n');
+    const run = await runTaxClient(gone);
+    expect(run.code).toBe(1);
+    const lines = run.errorLines();
     expect(lines[0]).toMatch(/^Line 2, request failed: fetch failed \(.*ECONNREFUSED.*\)$/);
   });
 });
