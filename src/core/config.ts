@@ -90,6 +90,8 @@ export const ConfigSchema = Type.Object(
         store: Type.Union([Type.Literal('fs'), Type.Literal('db')], { default: 'fs' }),
         /** Empty: `<data_dir>/blobs`. */
         dir: Type.String({ default: '' }),
+        /** Threads that hash and write uploaded blobs of the fs store. */
+        writer_threads: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -255,6 +257,11 @@ export const SETTINGS: readonly Setting[] = [
     key: 'blobs.dir',
     env: 'AGORA_BLOBS_DIR',
     description: 'directory of the fs blob store; empty: <data_dir>/blobs',
+  },
+  {
+    key: 'blobs.writer_threads',
+    env: 'AGORA_BLOBS_WRITER_THREADS',
+    description: 'threads that hash and write uploaded images in the fs blob store',
   },
   {
     key: 'images.max_bytes',

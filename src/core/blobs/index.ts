@@ -10,15 +10,22 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { isUniqueViolation } from '../db/portable.js';
+import { createBlobWriters, type BlobWritersOptions, type Written } from './writers.js';
 
 export interface BlobStore {
   readonly kind: 'fs' | 'db';
-  /** Stores `bytes` under their sha256 unless already there; true when newly stored. */
-  put(bytes: Buffer): Promise<{ sha256: string; created: boolean }>;
+  /**
+   * Stores `bytes` under their sha256 unless already there; true when newly stored. With
+   * `transfer`, the caller gives the buffer up: the store may take its memory (the fs store hands
+   * it to a writer thread), and it may be empty afterwards.
+   */
+  put(bytes: Buffer, options?: { transfer?: boolean }): Promise<Written>;
   /** The bytes, or null when no blob has this digest. */
   get(sha256: string): Promise<Buffer | null>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
+  /** Waits for the writes under way and releases what the store holds. */
+  close(): Promise<void>;
 }
 
 export function sha256Hex(bytes: Buffer): string {
@@ -40,9 +47,20 @@ const LAYOUT = 'agora blobs v2: <ab>/<sha256>\n';
  * renamed into place. The first layout had a second level, `<ab>/<cd>/`: a new folder for
  * nearly every upload of the first tens of thousands, each an inode and a disk block to create;
  * a directory in that layout is moved to this one when the store opens (renames only). Opening
- * also removes the temporary files of writes a crash cut off (an hour old or more).
+ * also removes the temporary files of writes a crash cut off (an hour old or more). Bytes put with
+ * `transfer` are hashed and written by writer threads (writers.ts); the others here.
  */
-export async function openFsBlobStore(dir: string): Promise<BlobStore> {
+export async function openFsBlobStore(
+  dir: string,
+  options: {
+    /** The most writer threads. */
+    writerThreads?: number;
+    /** Told if the writer threads keep dying and are given up (writes then happen here). */
+    onWritersGiveUp?: (reason: string) => void;
+    /** Starts a writer thread (tests replace it). */
+    spawnWriter?: BlobWritersOptions['spawn'];
+  } = {},
+): Promise<BlobStore> {
   await mkdir(dir, { recursive: true });
   await upgradeLayout(dir);
   await sweepTemporaryFiles(dir, Date.now() - STALE_TEMPORARY_MS);
@@ -62,9 +80,17 @@ export async function openFsBlobStore(dir: string): Promise<BlobStore> {
   };
   /** Folders known to exist: past the first few hundred uploads, no `mkdir` at all. */
   const folders = new Set<string>();
+  const writers = createBlobWriters({
+    dir,
+    threads: options.writerThreads ?? 2,
+    onGiveUp: options.onWritersGiveUp,
+    spawn: options.spawnWriter,
+  });
   return {
     kind: 'fs',
-    async put(bytes) {
+    async put(bytes, putOptions) {
+      const written = putOptions?.transfer ? writers.write(bytes) : null;
+      if (written) return written;
       const sha256 = sha256Hex(bytes);
       const file = where(sha256);
       if (await exists(file)) return { sha256, created: false };
@@ -75,8 +101,13 @@ export async function openFsBlobStore(dir: string): Promise<BlobStore> {
       }
       // A reader never sees a half-written file; two writers of the same bytes both succeed.
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, bytes, { flag: 'wx' });
-      await rename(tmp, file);
+      try {
+        await writeFile(tmp, bytes, { flag: 'wx' });
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
       return { sha256, created: true };
     },
     async get(sha256) {
@@ -91,6 +122,7 @@ export async function openFsBlobStore(dir: string): Promise<BlobStore> {
     async delete(sha256) {
       await rm(where(sha256), { force: true });
     },
+    close: () => writers.close(),
   };
 }
 
@@ -194,6 +226,9 @@ export function createDbBlobStore(db: Kysely<Database>): BlobStore {
     async delete(sha256) {
       checkDigest(sha256);
       await db.deleteFrom('agora_blobs').where('sha256', '=', sha256).execute();
+    },
+    async close() {
+      // The database is the db plugin's to close.
     },
   };
 }

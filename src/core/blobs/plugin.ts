@@ -11,13 +11,18 @@ declare module 'fastify' {
 }
 
 async function blobsPlugin(app: FastifyInstance): Promise<void> {
-  const { store, dir } = app.config.blobs;
-  app.decorate(
-    'blobs',
+  const { store, dir, writer_threads: writerThreads } = app.config.blobs;
+  const blobs =
     store === 'db'
       ? createDbBlobStore(app.db)
-      : await openFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir),
-  );
+      : await openFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir, {
+          writerThreads,
+          onWritersGiveUp: (reason) => {
+            app.log.error({ reason }, 'blobs: the writer threads keep failing; writing in-process');
+          },
+        });
+  app.decorate('blobs', blobs);
+  app.addHook('onClose', () => blobs.close());
 }
 
 export default fp(blobsPlugin, { name: 'agora-blobs', fastify: '5.x', dependencies: ['agora-db'] });

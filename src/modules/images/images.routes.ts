@@ -275,7 +275,8 @@ export async function imagesRoutes(
     async (request, reply) => {
       const stored = [];
       for await (const upload of uploads(request)) {
-        stored.push(await service.store(upload.bytes, upload));
+        // The body is not read again: its memory may go to a blob writer thread.
+        stored.push(await service.store(upload.bytes, { ...upload, transfer: true }));
       }
       const [first] = stored;
       if (!first) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
@@ -540,7 +541,10 @@ export async function compatRoutes(
       }
       const file = await request.file();
       if (!file) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
-      const meta = await service.store(await file.toBuffer(), { filename: file.filename || null });
+      const meta = await service.store(await file.toBuffer(), {
+        filename: file.filename || null,
+        transfer: true,
+      });
       return {
         message: 'file created, uploading started',
         id: meta.id,

@@ -90,10 +90,13 @@ export class ImagesService {
     };
   }
 
-  /** Checks and stores an upload; the same bytes twice share one blob. */
+  /**
+   * Checks and stores an upload; the same bytes twice share one blob. With `transfer`, the caller
+   * gives `bytes` up (a request body, say): the blob store may take its memory.
+   */
   async store(
     bytes: Buffer,
-    info: { filename?: string | null; album?: string | null } = {},
+    info: { filename?: string | null; album?: string | null; transfer?: boolean } = {},
   ): Promise<ImageMeta> {
     if (bytes.length === 0) throw new AppError('IMAGE_EMPTY', 400, 'the image is empty');
     const album = info.album ?? null;
@@ -105,14 +108,15 @@ export class ImagesService {
       );
     }
     const probed = await probe(bytes, this.o.limits);
-    const { sha256 } = await this.o.blobs.put(bytes);
+    const size = bytes.length;
+    const { sha256 } = await this.o.blobs.put(bytes, { transfer: info.transfer === true });
     const row = {
       public_id: randomBytes(9).toString('base64url'),
       sha256,
       format: probed.format,
       width: probed.width,
       height: probed.height,
-      bytes: bytes.length,
+      bytes: size,
       filename: info.filename ? info.filename.slice(0, 255) : null,
       album,
       created_at: new Date().toISOString(),
