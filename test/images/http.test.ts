@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signature } from '../../src/modules/images/index.js';
 import { Limiter } from '../../src/modules/images/images.process.js';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
@@ -101,6 +101,35 @@ describe('images over HTTP', () => {
     expect(blobFiles(path.join(t.dataDir, 'blobs')).filter((f) => f === meta.sha256)).toHaveLength(
       1,
     );
+  });
+
+  it('hands upload bodies over to the blob writer threads, raw and multipart', async () => {
+    const put = vi.spyOn(t.app.blobs, 'put');
+    try {
+      // Past Node's 4 KiB buffer pool, a body has memory of its own (a smaller one is copied).
+      const raw = await jpeg(800, 600);
+      expect(raw.length).toBeGreaterThan(8192);
+      expect((await upload(t, raw)).statusCode).toBe(201);
+      const form = multipart([
+        { field: 'image', filename: 'c.jpg', type: 'image/jpeg', data: await jpeg(600, 400) },
+      ]);
+      expect((await t.app.inject({ method: 'POST', url: '/images', ...form })).statusCode).toBe(
+        201,
+      );
+      expect((await t.app.inject({ method: 'POST', url: '/storage/', ...form })).statusCode).toBe(
+        200,
+      );
+      expect(put).toHaveBeenCalledTimes(3);
+      for (const [bytes, options] of put.mock.calls) {
+        expect(options).toEqual({ transfer: true });
+        // Transferred, not copied: the request's buffer is empty now.
+        expect(bytes.length).toBe(0);
+      }
+      // The test's own buffer was never the request's.
+      expect(raw.length).toBeGreaterThan(0);
+    } finally {
+      put.mockRestore();
+    }
   });
 
   it.each([

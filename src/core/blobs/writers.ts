@@ -5,9 +5,9 @@
  * then six round trips through libuv's pool (stat, open, two writes, close, rename), each
  * waiting for the loop to come back to it. A writer thread does the digest and the whole write
  * in one go, with synchronous calls, and answers once: the loop only passes the buffer over
- * (a transfer, not a copy) and reads the answer. In alternating runs of 1,500 uploads, the median
- * went from about 270 to about 370 uploads/s; copying the buffer instead of transferring it gained
- * nothing.
+ * (a transfer, not a copy) and reads the answer. In eight alternating pairs of runs of 2,000
+ * uploads of ~1 MB (8 connections), this was faster every time: median about 395 against 278
+ * uploads/s. Copying the buffer to the thread instead of transferring it gained nothing.
  */
 import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
@@ -203,6 +203,7 @@ export function createBlobWriters(options: BlobWritersOptions): BlobWriters {
           post(copyOf(bytes));
         } catch (err) {
           slot.waiting.delete(id);
+          if (slot.waiting.size === 0) slot.worker.unref();
           reject(err instanceof Error ? err : new BlobWriteError(String(err)));
         }
       }
