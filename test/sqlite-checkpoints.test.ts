@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { startCheckpointer, type CheckpointResult } from '../src/core/db/checkpointer.js';
 import { openDatabase } from '../src/core/db/index.js';
+import { loadConfig } from '../src/core/config.js';
 import { tempDir } from './helper.js';
 
 const silent = pino({ level: 'silent' });
@@ -26,7 +27,10 @@ function recordingLogger() {
 describe('SQLite WAL checkpoints', () => {
   it('are not run by the serving connection, but by the worker, and keep every commit', async () => {
     const dataDir = tempDir();
-    const handle = openDatabase({ db: '', data_dir: dataDir, db_pool_max: 1 }, silent);
+    const handle = openDatabase(
+      loadConfig({ env: {}, overrides: { db: '', data_dir: dataDir } }),
+      silent,
+    );
     try {
       const { db } = handle;
       const auto = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db);

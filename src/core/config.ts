@@ -35,9 +35,17 @@ export const ConfigSchema = Type.Object(
       pattern: '^($|sqlite:|file:|:memory:$|postgres(ql)?://|mysql://|mariadb://)',
     }),
     db_pool_max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+    /** Longest wait to open a database connection or get a free one (then 503). */
+    db_connect_timeout_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+    /** Longest a statement may run (then 503); also ends a frozen connection's wait. */
+    db_query_timeout_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
     /** Empty: the in-process bus. `redis://…`: the bus shared by every node through Redis. */
     redis_url: Type.String({ default: '', pattern: '^($|rediss?://)' }),
     redis_prefix: Type.String({ default: 'agora:', pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
+    /** Longest wait for Redis at start (then exit 2) and for a (re)connection. */
+    redis_connect_timeout_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
+    /** Longest a Redis command may take (then the bus counts as down until it answers again). */
+    redis_command_timeout_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
     /** Module names to run; `all` (the default) runs every module. */
     modules: Type.Array(
       Type.Union([Type.Literal('all'), ...MODULE_NAMES.map((n) => Type.Literal(n))]),
@@ -152,6 +160,16 @@ export const SETTINGS: readonly Setting[] = [
     description: 'connection pool size (PostgreSQL/MySQL)',
   },
   {
+    key: 'db_connect_timeout_ms',
+    env: 'AGORA_DB_CONNECT_TIMEOUT_MS',
+    description: 'longest wait to open a database connection or get a free one (then 503)',
+  },
+  {
+    key: 'db_query_timeout_ms',
+    env: 'AGORA_DB_QUERY_TIMEOUT_MS',
+    description: 'longest a statement may run, frozen connections included (then 503)',
+  },
+  {
     key: 'redis_url',
     env: 'AGORA_REDIS_URL',
     flag: 'redis-url',
@@ -161,6 +179,16 @@ export const SETTINGS: readonly Setting[] = [
     key: 'redis_prefix',
     env: 'AGORA_REDIS_PREFIX',
     description: "prefix of Agora's Redis keys and channel",
+  },
+  {
+    key: 'redis_connect_timeout_ms',
+    env: 'AGORA_REDIS_CONNECT_TIMEOUT_MS',
+    description: 'longest wait for Redis at start (then exit 2) and for each reconnection',
+  },
+  {
+    key: 'redis_command_timeout_ms',
+    env: 'AGORA_REDIS_COMMAND_TIMEOUT_MS',
+    description: 'longest a Redis command may take before the bus counts as down',
   },
   {
     key: 'modules',

@@ -24,6 +24,39 @@ export class AppError extends Error {
   }
 }
 
+/** What Agora depends on at run time, and may lose. */
+export type Dependency = 'database' | 'bus';
+
+/** Seconds a client is asked to wait before retrying a request a lost dependency refused. */
+export const DEPENDENCY_RETRY_AFTER_S = 2;
+
+/**
+ * A dependency could not do its part in time: unreachable, its connection lost or frozen, a
+ * statement past its time limit. The request is answered 503 with `Retry-After`: nothing was
+ * committed that the client does not know about (an ambiguous commit is retried safely with an
+ * `Idempotency-Key`), and the dependency may be back in a moment.
+ */
+export class DependencyError extends AppError {
+  override name = 'DependencyError';
+  constructor(
+    readonly dependency: Dependency,
+    /** What went wrong, safe to log: no host, user, SQL or parameter. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      dependency === 'database' ? 'DATABASE_UNAVAILABLE' : 'BUS_UNAVAILABLE',
+      503,
+      dependency === 'database'
+        ? 'the database is not available right now; try again shortly'
+        : 'the event bus is not available right now; try again shortly',
+      undefined,
+      { 'retry-after': String(DEPENDENCY_RETRY_AFTER_S) },
+    );
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /** Exit code of a start-up failure caused by a dependency (database, migration, admin data). */
 export const EXIT_DEPENDENCY = 2;
 
@@ -182,8 +215,17 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     if (err instanceof AppError) {
       info = { code: err.code, status: err.status, message: err.message, details: err.details };
       if (err.headers) void reply.headers(err.headers);
+      if (err instanceof DependencyError) {
+        request.log.warn({ code: err.code, status: 503, reason: err.reason }, err.message);
+        // Unlike load shedding, a lost dependency is something the administrator must hear of.
+        app.alerts?.report(
+          `${err.dependency} unavailable`,
+          `Request ${request.id} (${request.method} ${request.url}) was answered 503: ` +
+            `the ${err.dependency} failed (${err.reason}). See the server log for this request id.`,
+        );
+      }
       // 503 is a deliberate refusal (busy, full): worth a warning, not a stack trace.
-      if (err.status === 503) request.log.warn({ code: err.code, status: 503 }, err.message);
+      else if (err.status === 503) request.log.warn({ code: err.code, status: 503 }, err.message);
       else if (err.status >= 500) request.log.error({ err }, 'request failed');
     } else {
       const client = fromFastifyError(err);

@@ -22,14 +22,15 @@ import {
   type MigrationResult,
   type SqliteDialectConfig,
   type SqliteDatabase,
+  type SqliteStatement,
   type Compilable,
 } from 'kysely';
-import { createPool as createMysqlPool } from 'mysql2';
-import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
-import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { DependencyError, EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { sqliteFailure } from './failures.js';
+import { postgresPool, mysqlPool, type PoolOptions } from './pools.js';
 import { startCheckpointer, type Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { resolveDatabase, type DialectName } from './dialect.js';
 import type { Database } from './tables.js';
@@ -133,6 +134,27 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 const STATEMENT_CACHE_SIZE = 500;
 
+/** Runs `fn`; SQLITE_BUSY past the busy timeout becomes a `DependencyError` (503). */
+function orBusy<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const failure = sqliteFailure(err);
+    if (failure === null) throw err;
+    throw new DependencyError('database', failure.reason, { cause: err });
+  }
+}
+
+/** A statement whose lock timeouts reach the caller as 503s (see `orBusy`). */
+function guardedStatement(statement: SQLite.Statement): SqliteStatement {
+  return {
+    reader: statement.reader,
+    all: (parameters) => orBusy(() => statement.all(parameters)),
+    run: (parameters) => orBusy(() => statement.run(parameters)),
+    iterate: (parameters) => orBusy(() => statement.iterate(parameters)),
+  };
+}
+
 /**
  * better-sqlite3 behind a cache of prepared statements, keyed by SQL text. Kysely prepares every
  * query it runs; preparing costs more than running a point query, and Kysely's SQL is
@@ -140,12 +162,12 @@ const STATEMENT_CACHE_SIZE = 500;
  * connection behind a mutex, so a cached statement is never in use twice at once.
  */
 function withStatementCache(database: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, SqliteStatement>();
   return {
-    prepare(text: string): SQLite.Statement {
+    prepare(text: string): SqliteStatement {
       let statement = cache.get(text);
       if (statement === undefined) {
-        statement = database.prepare(text);
+        statement = guardedStatement(database.prepare(text));
         if (cache.size >= STATEMENT_CACHE_SIZE) {
           const oldest = cache.keys().next().value;
           if (oldest !== undefined) cache.delete(oldest);
@@ -211,34 +233,22 @@ function sqliteReader(location: string): { prepare(sql: string): SQLite.Statemen
   };
 }
 
-function postgresDialect(url: string, poolMax: number, logger: FastifyBaseLogger): Dialect {
-  const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', (err) => {
-    logger.warn({ err }, 'postgres pool: idle client error');
-  });
-  return new PostgresDialect({ pool });
-}
-
-function mysqlDialect(url: string, poolMax: number): Dialect {
-  const pool = createMysqlPool({
-    uri: url,
-    connectionLimit: poolMax,
-    connectTimeout: 5000,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    charset: 'utf8mb4',
-  });
-  return new MysqlDialect({ pool });
-}
-
 /** Opens (lazily, for pooled engines) the configured database. */
 export function openDatabase(
-  config: Pick<Config, 'db' | 'data_dir' | 'db_pool_max'>,
+  config: Pick<
+    Config,
+    'db' | 'data_dir' | 'db_pool_max' | 'db_connect_timeout_ms' | 'db_query_timeout_ms'
+  >,
   logger: FastifyBaseLogger,
 ): DatabaseHandle {
   const target = resolveDatabase(config.db, config.data_dir);
+  const pool: PoolOptions = {
+    url: target.location,
+    max: config.db_pool_max,
+    connectTimeoutMs: config.db_connect_timeout_ms,
+    queryTimeoutMs: config.db_query_timeout_ms,
+    logger,
+  };
   let dialect: Dialect;
   let checkpointer: Checkpointer | null = null;
   switch (target.dialect) {
@@ -246,10 +256,10 @@ export function openDatabase(
       ({ dialect, checkpointer } = sqliteDialect(target.location, logger));
       break;
     case 'postgres':
-      dialect = postgresDialect(target.location, config.db_pool_max, logger);
+      dialect = new PostgresDialect({ pool: postgresPool(pool) });
       break;
     case 'mysql':
-      dialect = mysqlDialect(target.location, config.db_pool_max);
+      dialect = new MysqlDialect({ pool: mysqlPool(pool) });
       break;
   }
   const db = new Kysely<Database>({ dialect });

@@ -1,0 +1,119 @@
+/**
+ * Load for the fault suite: concurrent buyers against a running server, recording every answer,
+ * so that a test can check what a fault did to them — only 200 or 503 answers, every 503 in the
+ * module's JSON envelope with its request id, no request left hanging, and every acknowledged
+ * purchase in the ledger afterwards.
+ */
+import { CARD } from '../market/helpers.js';
+
+export interface Answer {
+  status: number;
+  /** The request id the answer carries (`exe_id` in the market's envelope). */
+  exeId: string | null;
+  /** `Success` for an acknowledged purchase. */
+  outcome: string | null;
+  retryAfter: string | null;
+}
+
+export interface LoadReport {
+  answers: Answer[];
+  /** Requests the server never answered within the client's patience (see `patienceMs`). */
+  hung: number;
+  /** Requests that failed without an HTTP answer (connection refused or reset). */
+  dropped: number;
+  byStatus: Record<number, number>;
+  /** Request ids of acknowledged purchases. */
+  acknowledged: string[];
+}
+
+export interface Load {
+  /** Resolves once at least `n` more answers have arrived (with a status in `statuses`). */
+  answered(n: number, statuses?: readonly number[]): Promise<void>;
+  stop(): Promise<LoadReport>;
+}
+
+/**
+ * `buyers` clients buying `amount` of product `id` in a loop until `stop()`. A request still
+ * unanswered after `patienceMs` is counted as hung: the bound a fault must never exceed.
+ */
+export function startBuyers(
+  baseUrl: string,
+  id: number,
+  options: { buyers: number; patienceMs: number; amount?: number },
+): Load {
+  const answers: Answer[] = [];
+  let hung = 0;
+  let dropped = 0;
+  let running = true;
+  let waiters: { target: number; statuses: readonly number[] | undefined; resolve: () => void }[] =
+    [];
+  const counted = (statuses: readonly number[] | undefined): number =>
+    statuses === undefined
+      ? answers.length
+      : answers.filter((a) => statuses.includes(a.status)).length;
+  const wake = (): void => {
+    waiters = waiters.filter((w) => {
+      if (counted(w.statuses) < w.target) return true;
+      w.resolve();
+      return false;
+    });
+  };
+
+  const buyer = async (): Promise<void> => {
+    while (running) {
+      let res: Response;
+      try {
+        res = await fetch(`${baseUrl}/market/buy/${id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ amount: options.amount ?? 1, credit_card: CARD }),
+          signal: AbortSignal.timeout(options.patienceMs),
+        });
+      } catch (err) {
+        if (err instanceof DOMException && err.name === 'TimeoutError') hung += 1;
+        else dropped += 1;
+        continue;
+      }
+      const text = await res.text();
+      let body: { data?: { status?: string }; exe_id?: string } = {};
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        // Recorded with no request id: the envelope check fails on it.
+      }
+      answers.push({
+        status: res.status,
+        exeId: typeof body.exe_id === 'string' ? body.exe_id : null,
+        outcome: body.data?.status ?? null,
+        retryAfter: res.headers.get('retry-after'),
+      });
+      wake();
+    }
+  };
+  const all = Promise.all(Array.from({ length: options.buyers }, buyer));
+
+  return {
+    answered(n, statuses) {
+      const target = counted(statuses) + n;
+      return new Promise((resolve) => {
+        waiters.push({ target, statuses, resolve });
+        wake();
+      });
+    },
+    async stop() {
+      running = false;
+      await all;
+      const byStatus: Record<number, number> = {};
+      for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
+      return {
+        answers,
+        hung,
+        dropped,
+        byStatus,
+        acknowledged: answers
+          .filter((a) => a.status === 200 && a.outcome === 'Success' && a.exeId !== null)
+          .map((a) => a.exeId ?? ''),
+      };
+    },
+  };
+}
