@@ -29,14 +29,17 @@ function collect(bus: Bus, topic: string, n: number): Promise<BusEvent[]> {
   });
 }
 
+const TIMEOUTS = { connectTimeoutMs: 5000, commandTimeoutMs: 1000 };
+
 describe.runIf(redisAvailable())('Redis bus', () => {
   let ns: Awaited<ReturnType<typeof redisNamespace>>;
   let a: Bus;
   let b: Bus;
   beforeAll(async () => {
     ns = await redisNamespace();
-    a = await createRedisBus({ url: ns.url, prefix: ns.prefix, history: 5, logger });
-    b = await createRedisBus({ url: ns.url, prefix: ns.prefix, history: 5, logger });
+    const options = { url: ns.url, prefix: ns.prefix, history: 5, logger, ...TIMEOUTS };
+    a = await createRedisBus(options);
+    b = await createRedisBus(options);
   });
   afterAll(async () => {
     await a.close();

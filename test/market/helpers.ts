@@ -11,7 +11,6 @@ export function marketService(app: FastifyInstance): MarketService {
     db: app.db,
     prepareRead: app.database.prepareRead,
     bus: app.bus,
-    logger: app.log,
   });
 }
 

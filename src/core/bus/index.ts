@@ -8,7 +8,7 @@ import { createMemoryBus } from './memory.js';
 import { createRedisBus } from './redis.js';
 import type { Bus } from './types.js';
 
-export type { Bus, BusEvent, Listener, Subscription, HistoryPage } from './types.js';
+export type { Bus, BusEvent, GapListener, Listener, Subscription, HistoryPage } from './types.js';
 export { isValidTopic } from './types.js';
 
 declare module 'fastify' {
@@ -27,7 +27,14 @@ async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promi
   const bus =
     options.bus ??
     (url
-      ? await createRedisBus({ url, prefix, history: realtime.history, logger: app.log })
+      ? await createRedisBus({
+          url,
+          prefix,
+          history: realtime.history,
+          logger: app.log,
+          connectTimeoutMs: app.config.redis_connect_timeout_ms,
+          commandTimeoutMs: app.config.redis_command_timeout_ms,
+        })
       : createMemoryBus({ history: realtime.history, logger: app.log }));
   app.decorate('bus', bus);
   app.addHook('onClose', async () => {

@@ -1,14 +1,15 @@
 /**
- * The embedded bus: everything in this process. Each topic keeps its last offset, a bounded
- * ring of recent events for resuming clients, and its listeners.
+ * The embedded bus: everything in this process. Each topic keeps its last offset and a bounded
+ * ring of recent events for resuming clients; listeners are this process's.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Bus, BusEvent, HistoryPage, Listener, Subscription } from './types.js';
+import { createAnnouncer } from './announce.js';
+import { LocalListeners } from './listeners.js';
+import type { Bus, BusEvent, HistoryPage } from './types.js';
 
 interface TopicState {
   offset: number;
   history: BusEvent[];
-  listeners: Set<Listener>;
 }
 
 export interface MemoryBusOptions {
@@ -20,51 +21,42 @@ export interface MemoryBusOptions {
 
 export function createMemoryBus(options: MemoryBusOptions): Bus {
   const topics = new Map<string, TopicState>();
+  const listeners = new LocalListeners(options.logger);
   const now = options.now ?? (() => new Date());
   let closed = false;
 
   function state(topic: string): TopicState {
     let s = topics.get(topic);
     if (!s) {
-      s = { offset: 0, history: [], listeners: new Set() };
+      s = { offset: 0, history: [] };
       topics.set(topic, s);
     }
     return s;
   }
 
+  function publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>> {
+    if (closed) return Promise.reject(new Error('bus is closed'));
+    const s = state(topic);
+    s.offset += 1;
+    const event: BusEvent<T> = { topic, offset: s.offset, type, data, at: now().toISOString() };
+    if (options.history > 0) {
+      s.history.push(event);
+      // Amortised trim: drop a chunk at once instead of shifting on every publish.
+      if (s.history.length > options.history * 1.25 + 16) {
+        s.history.splice(0, s.history.length - options.history);
+      }
+    }
+    listeners.deliver(event);
+    return Promise.resolve(event);
+  }
+  const announcer = createAnnouncer(publish, listeners, options.logger);
+
   return {
     kind: 'memory',
-    publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>> {
-      if (closed) return Promise.reject(new Error('bus is closed'));
-      const s = state(topic);
-      s.offset += 1;
-      const event: BusEvent<T> = { topic, offset: s.offset, type, data, at: now().toISOString() };
-      if (options.history > 0) {
-        s.history.push(event);
-        // Amortised trim: drop a chunk at once instead of shifting on every publish.
-        if (s.history.length > options.history * 1.25 + 16) {
-          s.history.splice(0, s.history.length - options.history);
-        }
-      }
-      for (const listener of s.listeners) {
-        try {
-          listener(event);
-        } catch (err) {
-          options.logger.error({ err, topic }, 'bus listener failed');
-        }
-      }
-      return Promise.resolve(event);
-    },
+    publish,
+    announce: announcer.announce,
 
-    subscribe(topic: string, listener: Listener): Subscription {
-      const s = state(topic);
-      s.listeners.add(listener);
-      return {
-        close() {
-          s.listeners.delete(listener);
-        },
-      };
-    },
+    subscribe: (topic, listener, onGap) => listeners.add(topic, listener, onGap),
 
     latest(topic: string): Promise<number> {
       return Promise.resolve(topics.get(topic)?.offset ?? 0);
@@ -91,10 +83,10 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
       return closed ? Promise.reject(new Error('bus is closed')) : Promise.resolve();
     },
 
-    close() {
+    async close() {
+      await announcer.settled();
       closed = true;
-      for (const s of topics.values()) s.listeners.clear();
-      return Promise.resolve();
+      listeners.clear();
     },
   };
 }

@@ -7,7 +7,11 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Bus, BusEvent, HistoryPage, Listener, Subscription } from './types.js';
+import { redactUrl } from '../config.js';
+import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { createAnnouncer } from './announce.js';
+import { LocalListeners } from './listeners.js';
+import type { Bus, BusEvent, HistoryPage } from './types.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -16,8 +20,17 @@ export interface RedisBusOptions {
   /** Prefix of every key and of the channel (several installations can share one Redis). */
   prefix: string;
   logger: FastifyBaseLogger;
+  /** Longest wait for Redis at start, and for each connection attempt. */
+  connectTimeoutMs: number;
+  /** Longest a command may take; past it the connection is presumed frozen and replaced. */
+  commandTimeoutMs: number;
   now?: () => Date;
 }
+
+/** How often both connections are checked (a frozen one is replaced). */
+const WATCH_MS = 1000;
+/** Reconnection attempts back off up to this. */
+const MAX_RECONNECT_DELAY_MS = 1000;
 
 // KEYS[1] offset counter, KEYS[2] history list; ARGV: channel, history size, JSON without offset.
 const PUBLISH_SCRIPT = `
@@ -43,28 +56,74 @@ function isBusEvent(value: unknown): value is BusEvent {
   );
 }
 
+/** `promise`, or a rejection once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`${what}: no answer within ${ms} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Connects to Redis and returns the bus.
+ * @throws StartupError (exit code 2) when Redis does not answer within `connectTimeoutMs`.
+ */
 export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const { logger, prefix } = options;
   const now = options.now ?? (() => new Date());
   const channel = `${prefix}bus:events`;
   const seqKey = (topic: string): string => `${prefix}bus:seq:${topic}`;
   const historyKey = (topic: string): string => `${prefix}bus:history:${topic}`;
-  const listeners = new Map<string, Set<Listener>>();
+  const listeners = new LocalListeners(logger);
 
   const connect = (role: string): Redis => {
     const client = new Redis(options.url, {
       lazyConnect: true,
-      maxRetriesPerRequest: 2,
+      connectTimeout: options.connectTimeoutMs,
+      commandTimeout: options.commandTimeoutMs,
+      // While disconnected, commands fail at once instead of waiting in a queue; a command cut
+      // off by a lost connection is not sent again (a publish might then happen twice).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
+      keepAlive: 10_000,
       enableAutoPipelining: true,
     });
     client.on('error', (err: Error) => {
-      logger.warn({ err, role }, 'redis bus: connection error');
+      logger.warn({ err: err.message, role }, 'redis bus: connection error');
     });
     return client;
   };
   const commands = connect('commands');
   const subscriber = connect('subscriber');
-  await Promise.all([commands.connect(), subscriber.connect()]);
+  const giveUp = (): void => {
+    commands.disconnect();
+    subscriber.disconnect();
+  };
+  try {
+    await within(
+      Promise.all([commands.connect(), subscriber.connect()]),
+      options.connectTimeoutMs,
+      'redis',
+    );
+    await within(subscriber.subscribe(channel), options.connectTimeoutMs, 'redis subscribe');
+  } catch (err) {
+    giveUp();
+    throw new StartupError(
+      `Redis at ${redactUrl(options.url)} is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+      EXIT_DEPENDENCY,
+      { cause: err },
+    );
+  }
   commands.defineCommand('agoraPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
 
   subscriber.on('message', (_channel: string, text: string) => {
@@ -75,16 +134,50 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       logger.error({ text: text.slice(0, 200) }, 'redis bus: unreadable event');
       return;
     }
-    if (!isBusEvent(event)) return;
-    for (const listener of listeners.get(event.topic) ?? []) {
-      try {
-        listener(event);
-      } catch (err) {
-        logger.error({ err, topic: event.topic }, 'bus listener failed');
-      }
-    }
+    if (isBusEvent(event)) listeners.deliver(event);
   });
-  await subscriber.subscribe(channel);
+  // Events published while this node's subscription was down never reach it: every listener
+  // hears of the gap when the connection is lost, and again once it is back (ioredis subscribes
+  // again by itself) for what went by meanwhile.
+  let subscriptionLost = false;
+  subscriber.on('close', () => {
+    if (subscriptionLost || closing) return;
+    subscriptionLost = true;
+    logger.warn('redis bus: subscription lost; subscribers get a gap');
+    listeners.gapAll();
+  });
+  subscriber.on('ready', () => {
+    if (!subscriptionLost) return;
+    subscriptionLost = false;
+    logger.info('redis bus: subscription back; subscribers get a gap for what went by');
+    listeners.gapAll();
+  });
+
+  // A connection can freeze without closing (a host that stopped answering): a ping that times
+  // out replaces it, rather than wait minutes for TCP to give up.
+  let closing = false;
+  let watching = false;
+  const watch = async (client: Redis, role: string): Promise<void> => {
+    if (client.status !== 'ready') return;
+    try {
+      await client.ping();
+    } catch (err) {
+      if (closing) return;
+      logger.warn(
+        { role, err: err instanceof Error ? err.message : String(err) },
+        'redis bus: no answer; reconnecting',
+      );
+      client.disconnect(true);
+    }
+  };
+  const watchdog = setInterval(() => {
+    if (watching) return;
+    watching = true;
+    void Promise.all([watch(commands, 'commands'), watch(subscriber, 'subscriber')]).finally(() => {
+      watching = false;
+    });
+  }, WATCH_MS);
+  watchdog.unref();
 
   const parse = (items: string[]): BusEvent[] =>
     items.flatMap((text) => {
@@ -106,36 +199,27 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
     ): Promise<number>;
   };
 
+  async function publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>> {
+    const at = now().toISOString();
+    // The script appends the offset to this JSON object: topic, type, data and at come first.
+    const json = JSON.stringify({ topic, type, data, at });
+    const offset = await runPublish.agoraPublish(
+      seqKey(topic),
+      historyKey(topic),
+      channel,
+      options.history,
+      json,
+    );
+    return { topic, offset, type, data, at };
+  }
+  const announcer = createAnnouncer(publish, listeners, logger);
+
   return {
     kind: 'redis',
-    async publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>> {
-      const at = now().toISOString();
-      // The script appends the offset to this JSON object: topic, type, data and at come first.
-      const json = JSON.stringify({ topic, type, data, at });
-      const offset = await runPublish.agoraPublish(
-        seqKey(topic),
-        historyKey(topic),
-        channel,
-        options.history,
-        json,
-      );
-      return { topic, offset, type, data, at };
-    },
+    publish,
+    announce: announcer.announce,
 
-    subscribe(topic: string, listener: Listener): Subscription {
-      let set = listeners.get(topic);
-      if (!set) {
-        set = new Set();
-        listeners.set(topic, set);
-      }
-      set.add(listener);
-      return {
-        close() {
-          set.delete(listener);
-          if (set.size === 0) listeners.delete(topic);
-        },
-      };
-    },
+    subscribe: (topic, listener, onGap) => listeners.add(topic, listener, onGap),
 
     async latest(topic: string): Promise<number> {
       return Number((await commands.get(seqKey(topic))) ?? 0);
@@ -164,8 +248,14 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
     },
 
     async close(): Promise<void> {
+      await announcer.settled();
+      closing = true;
+      clearInterval(watchdog);
       listeners.clear();
-      await Promise.allSettled([subscriber.quit(), commands.quit()]);
+      const quit = Promise.allSettled([subscriber.quit(), commands.quit()]);
+      // A frozen Redis never answers QUIT: stop waiting and drop the connections.
+      await within(quit, options.commandTimeoutMs, 'redis quit').catch(() => undefined);
+      giveUp();
     },
   };
 }

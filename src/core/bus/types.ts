@@ -15,6 +15,12 @@ export interface BusEvent<T = unknown> {
 
 export type Listener = (event: BusEvent) => void;
 
+/**
+ * Told that events of `topic` may have been missed on this node (a publish that failed, a lost
+ * connection to the other nodes): whoever shows state built from the topic reloads it.
+ */
+export type GapListener = (topic: string) => void;
+
 export interface Subscription {
   close(): void;
 }
@@ -32,8 +38,18 @@ export interface Bus {
   readonly kind: string;
   /** Publishes one event; resolves with its offset once every node can see it. */
   publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>>;
-  /** Calls `listener` for every event of `topic` published from now on, in offset order. */
-  subscribe(topic: string, listener: Listener): Subscription;
+  /**
+   * Publishes the event of a change that is already committed, without making anyone wait: the
+   * events of one node keep their order, and a publish that fails is logged and reaches this
+   * node's subscribers of the topic as a gap. A committed change is never failed, nor delayed, by
+   * the bus.
+   */
+  announce(topic: string, type: string, data: unknown): void;
+  /**
+   * Calls `listener` for every event of `topic` published from now on, in offset order, and
+   * `onGap` when some may have been missed.
+   */
+  subscribe(topic: string, listener: Listener, onGap?: GapListener): Subscription;
   /** The topic's latest offset (0: nothing published yet). */
   latest(topic: string): Promise<number>;
   /** What the bounded history holds after `after` (the last offset a client has seen). */

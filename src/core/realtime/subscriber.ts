@@ -52,10 +52,19 @@ export function createTopicSubscriber(options: TopicSubscriberOptions): TopicSub
     const entry: TopicEntry = {
       last: 0,
       buffer: [],
-      subscription: options.bus.subscribe(topic, (event) => {
-        if (entry.buffer) entry.buffer.push(event);
-        else emit(entry, event);
-      }),
+      subscription: options.bus.subscribe(
+        topic,
+        (event) => {
+          if (entry.buffer) entry.buffer.push(event);
+          else emit(entry, event);
+        },
+        () => {
+          // Events may have been lost on their way here: the client reloads its state, and
+          // whatever comes next is delivered, even if the bus numbers afresh (it restarted).
+          options.onGap(topic, { after: entry.last, latest: entry.last });
+          entry.last = 0;
+        },
+      ),
     };
     entries.set(topic, entry);
     try {

@@ -29,7 +29,6 @@ export const marketModule: AgoraModule = {
       db: app.db,
       prepareRead: app.database.prepareRead,
       bus: app.bus,
-      logger: app.log.child({ module: 'market' }),
       idempotencyTtlMs: config.idempotency_ttl_hours * 3600_000,
       readCacheMs: config.read_cache_ms,
     });

@@ -77,9 +77,11 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
         entries.delete(oldest[0]);
       }
     }
-    const subscription = bus.subscribe(topic(id), () => {
+    // A gap (changes that may have gone unannounced here) invalidates the row just the same.
+    const drop = (): void => {
       invalidate(id);
-    });
+    };
+    const subscription = bus.subscribe(topic(id), drop, drop);
     entries.set(id, { row, json: undefined, until, subscription });
   };
 

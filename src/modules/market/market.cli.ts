@@ -53,7 +53,6 @@ export function marketCommands(program: Command, loadConfig: () => Promise<Confi
           db: database.db,
           prepareRead: database.prepareRead,
           bus: createMemoryBus({ history: 0, logger }),
-          logger,
         });
         const report = await service.setup({ reset, ...(amount ? { amount } : {}) });
         process.stdout.write(

@@ -3,7 +3,6 @@
  * and the notifications that follow each committed change. No HTTP here.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
 import type { Database, DatabaseHandle } from '../../core/db/index.js';
@@ -30,7 +29,6 @@ export interface MarketServiceDeps {
   /** The database handle's `prepareRead`, for the hot reads. */
   prepareRead: DatabaseHandle['prepareRead'];
   bus: Bus;
-  logger: FastifyBaseLogger;
   clock?: () => Date;
   /** 0 ≤ random() < 1, for seed stock. */
   random?: () => number;
@@ -88,7 +86,7 @@ const toStock = (row: repo.ProductRow): ProductStock => ({
 export type MarketService = ReturnType<typeof createMarketService>;
 
 export function createMarketService(deps: MarketServiceDeps) {
-  const { db, bus, logger } = deps;
+  const { db, bus } = deps;
   const reads = repo.productReads(db, deps.prepareRead);
   const cache = createProductCache({
     ttlMs: deps.readCacheMs ?? 0,
@@ -104,13 +102,9 @@ export function createMarketService(deps: MarketServiceDeps) {
   const staleMs = deps.staleKeyMs ?? 60_000;
   const now = (): string => clock().toISOString();
 
-  /** Publishes after commit; a bus failure is logged, never undoes or fails the committed change. */
-  async function publish(topic: string, event: MarketEvent): Promise<void> {
-    try {
-      await bus.publish(topic, event.type, event);
-    } catch (err) {
-      logger.error({ err, topic, event: event.type }, 'market: could not publish an event');
-    }
+  /** Announces a committed change (see `Bus.announce`): the caller never waits on the bus. */
+  function publish(topic: string, event: MarketEvent): void {
+    bus.announce(topic, event.type, event);
   }
 
   interface Purchase {
@@ -285,7 +279,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       const at = now();
       const id = await repo.insertProduct(db, { ...input, quantity: 0, now: at });
       const product = { id, description: input.description, price: input.price };
-      await publish(NEW_PRODUCTS_TOPIC, { type: 'product-released', ...product, at });
+      publish(NEW_PRODUCTS_TOPIC, { type: 'product-released', ...product, at });
       return product;
     },
 
@@ -300,7 +294,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       if (!before) return undefined;
       cache.invalidate(id);
       if (before.price !== input.price) {
-        await publish(productTopic(id), {
+        publish(productTopic(id), {
           type: 'price-changed',
           id,
           description: input.description,
@@ -310,7 +304,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         });
       }
       if (before.description !== input.description) {
-        await publish(productTopic(id), {
+        publish(productTopic(id), {
           type: 'description-changed',
           id,
           old_description: before.description,
@@ -329,7 +323,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       });
       if (!row) return undefined;
       cache.invalidate(id);
-      await publish(productTopic(id), {
+      publish(productTopic(id), {
         type: 'product-deleted',
         id,
         description: row.description,
@@ -371,7 +365,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       }
       if (outcome.result.status === BUY_SUCCESS) {
         cache.invalidate(request.productId);
-        await publish(productTopic(request.productId), {
+        publish(productTopic(request.productId), {
           type: 'stock-changed',
           id: request.productId,
           quantity: outcome.quantity,
@@ -392,7 +386,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       if (!outcome.row) return { kind: 'not-found' };
       if (!outcome.added) return { kind: 'too-much' };
       cache.invalidate(productId);
-      await publish(productTopic(productId), {
+      publish(productTopic(productId), {
         type: 'stock-changed',
         id: productId,
         quantity: outcome.row.quantity,

@@ -131,7 +131,7 @@ export class QueueService {
         .execute();
       return value;
     });
-    for (const e of events) await this.d.bus.publish(QUEUE_TOPIC, e.type, e.data);
+    for (const e of events) this.d.bus.announce(QUEUE_TOPIC, e.type, e.data);
     return result;
   }
 
