@@ -475,6 +475,21 @@ export const SETTINGS: readonly Setting[] = [
     description: 'how long a successful credential check is remembered',
   },
   {
+    key: 'tax.login_failures',
+    env: 'AGORA_TAX_LOGIN_FAILURES',
+    description: 'wrong credentials a client may send per window before it is refused (429)',
+  },
+  {
+    key: 'tax.login_failure_window_s',
+    env: 'AGORA_TAX_LOGIN_FAILURE_WINDOW_S',
+    description: 'the window of tax.login_failures, in seconds',
+  },
+  {
+    key: 'tax.auth_queue',
+    env: 'AGORA_TAX_AUTH_QUEUE',
+    description: 'credential checks that may wait for the hashing thread (then 503)',
+  },
+  {
     key: 'tax.batch_max',
     env: 'AGORA_TAX_BATCH_MAX',
     description: 'most taxpayers in one batch request',

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   createVerifier,
@@ -6,6 +6,7 @@ import {
   keyedHasher,
   sameText,
 } from '../../src/modules/tax/tax.auth.js';
+import { createHasher, HasherBusy } from '../../src/modules/tax/tax.hasher.js';
 
 const basic = (user: string, password: string, scheme = 'Basic'): string =>
   `${scheme} ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -37,31 +38,40 @@ describe('keyed hash of credentials', () => {
   });
 });
 
-describe('Basic credentials verifier', () => {
-  async function fixture() {
-    let clock = 0;
-    let derivations = 0;
-    const verifier = createVerifier({
-      users: { alice: await hashPassword('s3cret', { N: 1024, r: 8, p: 1 }) },
-      cacheMs: 1000,
-      now: () => clock,
-      derive: (password, salt, length, options) => {
-        derivations++;
-        return new Promise((resolve, reject) => {
-          scrypt(password, salt, length, options, (err, key) => {
-            if (err) reject(err);
-            else resolve(key);
-          });
+/** A verifier with a clock the test moves and a derivation it counts. */
+async function fixture() {
+  let clock = 0;
+  let derivations = 0;
+  let last: Promise<unknown> = Promise.resolve();
+  const verifier = createVerifier({
+    users: { alice: await hashPassword('s3cret', { N: 1024, r: 8, p: 1 }) },
+    cacheMs: 1000,
+    now: () => clock,
+    derive: (password, salt, length, options) => {
+      derivations++;
+      const derived = new Promise<Buffer>((resolve, reject) => {
+        scrypt(password, salt, length, options, (err, key) => {
+          if (err) reject(err);
+          else resolve(key);
         });
-      },
-    });
-    return {
-      verifier,
-      derivations: () => derivations,
-      advance: (ms: number) => (clock += ms),
-    };
-  }
+      });
+      last = derived;
+      return derived;
+    },
+  });
+  return {
+    verifier,
+    derivations: () => derivations,
+    advance: (ms: number) => (clock += ms),
+    /** Resolves once the last derivation and what follows it (remembering) are done. */
+    settled: async () => {
+      await last;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
 
+describe('Basic credentials verifier', () => {
   it('accepts the right password, refuses wrong ones, unknown users and malformed headers', async () => {
     const { verifier } = await fixture();
     expect(await verifier.verify(basic('alice', 's3cret'))).toBe('alice');
@@ -81,10 +91,11 @@ describe('Basic credentials verifier', () => {
     expect(f.verifier.remembered(good)).toBe('alice');
     expect(await f.verifier.verify(good)).toBe('alice');
     expect(f.derivations()).toBe(1);
-    f.advance(999);
+    f.advance(700);
     expect(await f.verifier.verify(good)).toBe('alice');
     expect(f.derivations()).toBe(1);
-    f.advance(1);
+    // Unused in its last quarter, it is not renewed, and ends.
+    f.advance(300);
     expect(f.verifier.remembered(good)).toBeNull();
     expect(await f.verifier.verify(good)).toBe('alice');
     expect(f.derivations()).toBe(2);
@@ -119,6 +130,72 @@ describe('Basic credentials verifier', () => {
     f.advance(1000);
     expect(f.verifier.remembered(good, connection)).toBeNull();
     expect(f.verifier.remembered(good, other)).toBeNull();
+  });
+});
+
+describe('Basic credentials verifier under load', () => {
+  it('hashes once for many concurrent checks of the same header, right or wrong', async () => {
+    const f = await fixture();
+    const good = await Promise.all(
+      Array.from({ length: 20 }, () => f.verifier.verify(basic('alice', 's3cret'))),
+    );
+    expect(new Set(good)).toEqual(new Set(['alice']));
+    expect(f.derivations()).toBe(1);
+    const bad = await Promise.all(
+      Array.from({ length: 20 }, () => f.verifier.verify(basic('alice', 'guess'))),
+    );
+    expect(new Set(bad)).toEqual(new Set([null]));
+    expect(f.derivations()).toBe(2);
+  });
+
+  it('renews a login used in its last quarter, in the background and once, so it never lapses', async () => {
+    const f = await fixture();
+    const good = basic('alice', 's3cret');
+    const connection = {};
+    expect(await f.verifier.verify(good, connection)).toBe('alice');
+    f.advance(700);
+    expect(f.verifier.remembered(good, connection)).toBe('alice');
+    expect(f.derivations()).toBe(1);
+    // Last quarter: answered from memory at once, renewed behind the scenes, one hash for all.
+    f.advance(100);
+    expect(f.verifier.remembered(good, connection)).toBe('alice');
+    expect(f.verifier.remembered(good)).toBe('alice');
+    expect(await f.verifier.verify(good)).toBe('alice');
+    expect(f.derivations()).toBe(2);
+    await f.settled();
+    // Past the first end (1000): still remembered, on the connection and in the shared cache.
+    f.advance(500);
+    expect(f.verifier.remembered(good, connection)).toBe('alice');
+    expect(f.verifier.remembered(good)).toBe('alice');
+    expect(f.derivations()).toBe(2);
+  });
+});
+
+describe('credential hashing thread', () => {
+  it('derives what crypto.scrypt derives, off the main thread', async () => {
+    const hasher = createHasher({ queue: 4 });
+    try {
+      const salt = randomBytes(16);
+      const options = { N: 1024, r: 8, p: 1 };
+      const key = await hasher.derive('s3cret', salt, 32, options);
+      expect(key.equals(scryptSync('s3cret', salt, 32, options))).toBe(true);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  it('refuses a check at once when its queue is full, and takes more once it drains', async () => {
+    const hasher = createHasher({ queue: 2 });
+    try {
+      const salt = randomBytes(16);
+      const options = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+      const running = [0, 1, 2].map(() => hasher.derive('x', salt, 32, options));
+      await expect(hasher.derive('x', salt, 32, options)).rejects.toBeInstanceOf(HasherBusy);
+      await Promise.all(running);
+      await expect(hasher.derive('x', salt, 32, options)).resolves.toHaveLength(32);
+    } finally {
+      await hasher.close();
+    }
   });
 });
 

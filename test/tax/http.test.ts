@@ -142,6 +142,43 @@ describe('tax HTTP contract', () => {
     expect(res.headers['www-authenticate']).toBeUndefined();
   });
 
+  it('refuses a client after too many wrong passwords, before hashing, and no one else', async () => {
+    const limited = await buildTestApp({ config: { tax: { login_failures: 3 } } });
+    try {
+      const attempt = (password: string | null, remoteAddress: string) =>
+        limited.app.inject({
+          url: `/tax/?${query(CASES[0]!)}`,
+          remoteAddress,
+          headers:
+            password === null
+              ? {}
+              : { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+        });
+      // Requests without credentials (a browser's first) are not failures.
+      for (let i = 0; i < 5; i++) expect((await attempt(null, '203.0.113.7')).statusCode).toBe(401);
+      for (let i = 0; i < 3; i++)
+        expect((await attempt(`guess${i}`, '203.0.113.7')).statusCode).toBe(401);
+      for (const password of ['guess9', 'admin']) {
+        const res = await attempt(password, '203.0.113.7');
+        expect(res.statusCode).toBe(429);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.json()).toEqual({
+          response: { errors: ['too many failed logins from this client; try again later'] },
+        });
+      }
+      // Another client is judged on its own, and a success clears its count.
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(401);
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(401);
+      expect((await attempt('admin', '203.0.113.8')).statusCode).toBe(200);
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(401);
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(401);
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(401);
+      expect((await attempt('guess', '203.0.113.8')).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('computes a batch in input order with per-item errors', async () => {
     const res = await t.app.inject({
       method: 'POST',

@@ -6,6 +6,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../core/logging.js';
 import type { AgoraModule } from '../../core/module.js';
 import { createVerifier, hashPassword } from './tax.auth.js';
+import { createHasher } from './tax.hasher.js';
+import { createLoginGuard } from './tax.logins.js';
 import { taxMigrations } from './migrations/index.js';
 import { loadAdminData } from './tax.repository.js';
 import { taxRoutes, type AuditLog } from './tax.routes.js';
@@ -56,13 +58,24 @@ export const taxModule: AgoraModule = {
       );
       users = { admin: await hashPassword('admin') };
     }
-    const verifier = createVerifier({ users, cacheMs: config.auth_cache_ms });
+    const hasher = createHasher({ queue: config.auth_queue });
+    app.addHook('onClose', () => hasher.close());
+    const verifier = createVerifier({
+      users,
+      cacheMs: config.auth_cache_ms,
+      derive: hasher.derive,
+    });
+    const logins = createLoginGuard({
+      failures: config.login_failures,
+      windowS: config.login_failure_window_s,
+    });
 
     app.useErrorEnvelope(mount, (e) => errorBody([e.message], language));
     await app.register(taxRoutes, {
       prefix: mount === '/' ? '' : mount,
       admin,
       verifier,
+      logins,
       realm: config.realm,
       language,
       audit: auditLog(log, config.audit_file),

@@ -11,8 +11,9 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
+import type { Derive } from './tax.hasher.js';
 
-const scrypt = (
+const scrypt: Derive = (
   password: string,
   salt: Buffer,
   length: number,
@@ -87,7 +88,7 @@ export function keyedHasher(key: Buffer): (message: string) => string {
   return (message) => hash('sha256', prefix + message, 'base64');
 }
 
-/** A verified user, until when. */
+/** A verified user, until when (renewed in place, so every memo of it sees the renewal). */
 interface Remembered {
   user: string;
   until: number;
@@ -96,10 +97,15 @@ interface Remembered {
 export interface Verifier {
   /**
    * The user when this very header was verified lately (no hashing beyond the keyed digest; none
-   * at all when `connection` sent this same header last time).
+   * at all when `connection` sent this same header last time). A remembered login close to its
+   * end is renewed in the background, so that a steady client never waits for a hash.
    */
   remembered(header: string | undefined, connection?: object): string | null;
-  /** The user name when the header holds valid credentials, else null. */
+  /**
+   * The user name when the header holds valid credentials, else null. Concurrent checks of the
+   * same header share one hash.
+   * @throws HasherBusy when too many checks are waiting already.
+   */
   verify(header: string | undefined, connection?: object): Promise<string | null>;
 }
 
@@ -116,14 +122,18 @@ export interface VerifierOptions {
   cacheMs: number;
   now?: () => number;
   maxCached?: number;
-  /** The key derivation (tests count its calls); scrypt by default. */
-  derive?: typeof scrypt;
+  /** The key derivation (tests count its calls); scrypt on libuv's pool by default. */
+  derive?: Derive;
 }
+
+/** A remembered login is renewed once it has less than this share of its time left. */
+const RENEW_SHARE = 0.25;
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const maxCached = options.maxCached ?? 10_000;
   const derive = options.derive ?? scrypt;
+  const renewWithinMs = options.cacheMs * RENEW_SHARE;
   const users = new Map<string, ParsedHash>();
   for (const [user, text] of Object.entries(options.users)) {
     const parsed = parseHash(text);
@@ -143,13 +153,70 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // only in this process. A header seen and verified lately is not even parsed again.
   const digestOf = keyedHasher(randomBytes(32));
   const cache = new Map<string, Remembered>();
+  // Checks under way, by digest: concurrent requests with the same header wait for one hash
+  // (when a login expires under load, every request in flight would otherwise hash it again).
+  const checking = new Map<string, Promise<string | null>>();
   // A client sends the same header on every request of a keep-alive connection: each connection
-  // remembers the last header it had verified, until the same expiry, and then even the digest
-  // is skipped. This holds the connection's own header only while the connection lives; the
-  // comparison takes constant time, because a connection may be a proxy's, shared by many users.
-  const connections = new WeakMap<object, Remembered & { header: string }>();
+  // remembers the last header it had verified, and then even the digest is skipped. This holds
+  // the connection's own header only while the connection lives; the comparison takes constant
+  // time, because a connection may be a proxy's, shared by many users.
+  const connections = new WeakMap<object, { header: string; entry: Remembered }>();
 
-  /** The header's digest and what is remembered under it (null: none, or expired). */
+  /** Hashes the header's password and compares; the user or null. */
+  const check = async (header: string): Promise<string | null> => {
+    const credentials = parseBasic(header);
+    if (!credentials) return null;
+    const stored = users.get(credentials.user);
+    const target = stored ?? decoy;
+    const key = await derive(credentials.password, target.salt, target.key.length, {
+      N: target.N,
+      r: target.r,
+      p: target.p,
+      maxmem: 256 * target.N * target.r,
+    });
+    return stored && timingSafeEqual(key, target.key) ? credentials.user : null;
+  };
+
+  const store = (digest: string, user: string): Remembered | null => {
+    if (options.cacheMs <= 0) return null;
+    const existing = cache.get(digest);
+    if (existing !== undefined) {
+      existing.until = now() + options.cacheMs;
+      return existing;
+    }
+    if (cache.size >= maxCached) {
+      const t = now();
+      for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
+      if (cache.size >= maxCached) cache.clear();
+    }
+    const entry = { user, until: now() + options.cacheMs };
+    cache.set(digest, entry);
+    return entry;
+  };
+
+  /** One check per digest at a time; a success is remembered. */
+  const checkOnce = (digest: string, header: string): Promise<string | null> => {
+    let running = checking.get(digest);
+    if (running === undefined) {
+      running = check(header)
+        .then((user) => {
+          if (user === null) cache.delete(digest);
+          else store(digest, user);
+          return user;
+        })
+        .finally(() => checking.delete(digest));
+      checking.set(digest, running);
+    }
+    return running;
+  };
+
+  /** Starts renewing `entry` when its end is near (nothing waits for it). */
+  const renewSoon = (entry: Remembered, digest: string, header: string): void => {
+    if (entry.until - now() > renewWithinMs || checking.has(digest)) return;
+    // A renewal that cannot run now (the hasher is busy) is tried again at the next use.
+    checkOnce(digest, header).catch(() => undefined);
+  };
+
   const lookup = (
     header: string | undefined,
   ): { digest: string; hit: Remembered | null } | null => {
@@ -158,48 +225,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const hit = cache.get(digest);
     return { digest, hit: hit !== undefined && hit.until > now() ? hit : null };
   };
-  const remember = (header: string, hit: Remembered, connection: object | undefined): void => {
-    if (connection !== undefined) connections.set(connection, { ...hit, header });
-  };
 
   return {
     remembered(header, connection) {
       if (header === undefined) return null;
       const last = connection === undefined ? undefined : connections.get(connection);
-      if (last !== undefined && last.until > now() && sameText(last.header, header))
-        return last.user;
-      const hit = lookup(header)?.hit ?? null;
-      if (hit === null) return null;
-      remember(header, hit, connection);
-      return hit.user;
+      if (last !== undefined && last.entry.until > now() && sameText(last.header, header)) {
+        if (last.entry.until - now() <= renewWithinMs)
+          renewSoon(last.entry, digestOf(header), header);
+        return last.entry.user;
+      }
+      const found = lookup(header);
+      if (found?.hit == null) return null;
+      renewSoon(found.hit, found.digest, header);
+      if (connection !== undefined) connections.set(connection, { header, entry: found.hit });
+      return found.hit.user;
     },
     async verify(header, connection) {
       const found = lookup(header);
       if (found === null || header === undefined) return null;
-      if (found.hit !== null) return found.hit.user;
-      const { digest } = found;
-      const credentials = parseBasic(header);
-      if (!credentials) return null;
-      const stored = users.get(credentials.user);
-      const target = stored ?? decoy;
-      const key = await derive(credentials.password, target.salt, target.key.length, {
-        N: target.N,
-        r: target.r,
-        p: target.p,
-        maxmem: 256 * target.N * target.r,
-      });
-      if (!stored || !timingSafeEqual(key, target.key)) return null;
-      if (options.cacheMs > 0) {
-        if (cache.size >= maxCached) {
-          const t = now();
-          for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
-          if (cache.size >= maxCached) cache.clear();
-        }
-        const hit = { user: credentials.user, until: now() + options.cacheMs };
-        cache.set(digest, hit);
-        remember(header, hit, connection);
+      if (found.hit !== null) {
+        renewSoon(found.hit, found.digest, header);
+        return found.hit.user;
       }
-      return credentials.user;
+      const user = await checkOnce(found.digest, header);
+      const entry = cache.get(found.digest);
+      if (user !== null && entry !== undefined && connection !== undefined)
+        connections.set(connection, { header, entry });
+      return user;
     },
   };
 }

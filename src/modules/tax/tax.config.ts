@@ -24,6 +24,12 @@ export const TaxConfig = Type.Object(
     audit_file: Type.String({ default: '' }),
     /** How long a successful credential check is remembered (hashing is slow on purpose). */
     auth_cache_ms: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+    /** Wrong credentials a client may send per window before it is refused (429). */
+    login_failures: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10 }),
+    /** The window of `login_failures`, in seconds. */
+    login_failure_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+    /** Credential checks that may wait for the hashing thread; past it 503 with Retry-After. */
+    auth_queue: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
     /** Most taxpayers in one batch request. */
     batch_max: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   },

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { WEB_ROOT } from '../../core/web.js';
 import type { Verifier } from './tax.auth.js';
+import { HasherBusy } from './tax.hasher.js';
+import type { LoginGuard } from './tax.logins.js';
 import { computeTax, type AdminData } from './tax.engine.js';
 import {
   BatchAnswerEn,
@@ -36,6 +38,7 @@ export interface AuditLog {
 export interface TaxRouteOptions {
   admin: AdminData;
   verifier: Verifier;
+  logins: LoginGuard;
   realm: string;
   language: Language;
   audit: AuditLog;
@@ -65,13 +68,51 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         : { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
     );
 
-  const userOr401 = (request: FastifyRequest, user: string | null): string => {
-    if (user === null) throw authRequired(request);
+  /**
+   * The user behind the request's Basic credentials, or the error: 401 (none, or wrong), 429
+   * (too many wrong ones from this client: refused before any hashing), 503 (too many checks
+   * waiting for the hashing thread).
+   */
+  const authenticate = async (request: FastifyRequest): Promise<string> => {
+    const header = request.headers.authorization;
+    const socket = request.raw.socket;
+    const known = verifier.remembered(header, socket);
+    if (known !== null) return known;
+    if (header === undefined) throw authRequired(request);
+    const wait = await options.logins.waitSeconds(request.ip);
+    if (wait > 0) {
+      throw new AppError(
+        'TAX_TOO_MANY_FAILED_LOGINS',
+        429,
+        language === 'fr'
+          ? 'trop d’échecs d’authentification ; réessayez plus tard'
+          : 'too many failed logins from this client; try again later',
+        undefined,
+        { 'retry-after': String(wait) },
+      );
+    }
+    let user: string | null;
+    try {
+      user = await verifier.verify(header, socket);
+    } catch (err) {
+      if (!(err instanceof HasherBusy)) throw err;
+      throw new AppError(
+        'TAX_AUTH_BUSY',
+        503,
+        language === 'fr'
+          ? 'trop de vérifications en cours ; réessayez'
+          : 'too many credential checks under way; try again',
+        undefined,
+        { 'retry-after': '1' },
+      );
+    }
+    if (user === null) {
+      await options.logins.failed(request.ip);
+      throw authRequired(request);
+    }
+    await options.logins.succeeded(request.ip);
     return user;
   };
-  /** The user behind the request's Basic credentials, or the 401 (thrown or rejected). */
-  const authenticate = async (request: FastifyRequest): Promise<string> =>
-    userOr401(request, await verifier.verify(request.headers.authorization, request.raw.socket));
 
   const security = [{ basicAuth: [] }];
   const page = existsSync(path.join(WEB_ROOT, 'pages/tax/index.html'));
@@ -118,7 +159,13 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         summary: 'Income tax of one taxpayer (2019 scale, 2018 income)',
         security,
         querystring: TaxQuery,
-        response: { 200: fr ? TaxAnswerFr : TaxAnswerEn, 400: errors, 401: errors },
+        response: {
+          200: fr ? TaxAnswerFr : TaxAnswerEn,
+          400: errors,
+          401: errors,
+          429: errors,
+          503: errors,
+        },
       },
     },
     (request, reply) => {
@@ -148,7 +195,13 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         body: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
           maxItems: options.batchMax,
         }),
-        response: { 200: fr ? BatchAnswerFr : BatchAnswerEn, 400: errors, 401: errors },
+        response: {
+          200: fr ? BatchAnswerFr : BatchAnswerEn,
+          400: errors,
+          401: errors,
+          429: errors,
+          503: errors,
+        },
       },
     },
     async (request) => {
