@@ -5,14 +5,17 @@
  */
 import {
   derivedPath,
+  expandOps,
   extensionOf,
   formatOf,
+  signature,
   type Fit,
   type Format,
   type Ops,
+  type OpsInput,
 } from '../modules/images/images.ops.js';
 
-export type { Fit, Format, Ops };
+export type { Fit, Format, Ops, OpsInput };
 
 export interface ImageMeta {
   id: string;
@@ -152,14 +155,14 @@ export class ImagesClient {
   }
 
   /** The URL of an image, converted (`ops.format`) and transformed (signed when configured). */
-  url(id: string, ops: Ops = {}): string {
-    return `${this.base}${derivedPath(id, ops, this.options.signingKey)}`;
+  url(id: string, ops: OpsInput = {}): string {
+    return `${this.base}${derivedPath(id, expandOps(ops), this.options.signingKey)}`;
   }
 
   /** The bytes of an image, as stored or with `ops` applied. */
   async get(
     id: string,
-    ops: Ops = {},
+    ops: OpsInput = {},
   ): Promise<{ data: Buffer; contentType: string; etag: string | null }> {
     const path = this.url(id, ops).slice(this.base.length);
     const res = await this.call(path);
@@ -173,13 +176,19 @@ export class ImagesClient {
   /** Transforms an image sent in the request, without storing it. */
   async transform(
     data: ImageData,
-    ops: Ops,
+    input: OpsInput,
     options: { contentType?: string } = {},
   ): Promise<Buffer> {
+    const ops = expandOps(input);
     const path = derivedPath('transform', ops);
     // derivedPath puts the format in an extension; /transform takes it as a parameter.
     const [, query = ''] = path.split('?');
-    const params = [query, ops.format ? `format=${extensionOf(ops.format)}` : '']
+    const key = this.options.signingKey;
+    const params = [
+      query,
+      ops.format ? `format=${extensionOf(ops.format)}` : '',
+      key ? `sig=${signature(key, 'transform', ops)}` : '',
+    ]
       .filter(Boolean)
       .join('&');
     const type = options.contentType ?? 'application/octet-stream';
@@ -192,14 +201,17 @@ export class ImagesClient {
   }
 
   /** Applies `ops` to many stored images; each result says ok or why not. */
-  async batch(ids: string[], ops: Ops = {}): Promise<BatchResult[]> {
-    const { format, ...rest } = ops;
+  async batch(ids: string[], ops: OpsInput = {}): Promise<BatchResult[]> {
+    const { format, ...rest } = expandOps(ops);
     const raw = Object.fromEntries(
       Object.entries(rest).map(([k, v]) => [k, String(v as string | number | boolean)]),
     );
+    // With signing on, the server answers batches to administrators only.
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.adminToken) headers.authorization = `Bearer ${this.options.adminToken}`;
     const body = await this.json<{ results: BatchResult[] }>('/batch', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ ids, ops: raw, ...(format ? { format } : {}) }),
     });
     return body.results;

@@ -91,6 +91,18 @@ describe('the images client library against a running server', () => {
       });
       const unsigned = new ImagesClient({ baseUrl: url });
       await expect(unsigned.get(meta.id, { w: 10 })).rejects.toMatchObject({ status: 403 });
+      // The thumbnail shorthand is spelt out as the server reads and signs it.
+      expect(good.url(meta.id, { thumbnail: 12 })).toMatch(
+        new RegExp(`/images/${meta.id}\\?w=12&h=12&fit=cover&sig=[\\w-]+$`),
+      );
+      const thumb = await good.get(meta.id, { thumbnail: 12, format: 'png' });
+      expect(await sharp(thumb.data).metadata()).toMatchObject({ width: 12, height: 12 });
+      // Transformations of a posted image are signed too; batches need the admin token.
+      const posted = await good.transform(await png(40, 40), { thumbnail: 8, format: 'png' });
+      expect(await sharp(posted).metadata()).toMatchObject({ width: 8, height: 8 });
+      await expect(unsigned.transform(await png(40, 40), { w: 8 })).rejects.toMatchObject({
+        status: 403,
+      });
     } finally {
       await signed.close();
     }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseDisposition } from 'content-disposition';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signature } from '../../src/modules/images/index.js';
@@ -193,6 +194,62 @@ describe('images over HTTP', () => {
     expect(info.exif).toBeUndefined();
   });
 
+  it('re-encodes a conversion to the same format: orientation applied, metadata stripped', async () => {
+    const tagged = await sharp(await jpeg(40, 20))
+      .withExif({ IFD0: { Artist: 'Jane Doe', Copyright: 'Jane Doe' } })
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(tagged).metadata()).exif).toBeDefined();
+    const m = (await upload(t, tagged)).json<Meta>();
+    // As uploaded, on request, byte for byte.
+    expect((await t.app.inject({ url: m.url })).rawPayload.equals(tagged)).toBe(true);
+    for (const url of [`${m.url}.jpg`, `${m.url}.jpeg`, `${m.url}?format=jpeg`]) {
+      const same = await t.app.inject({ url });
+      expect(same.statusCode).toBe(200);
+      expect(same.rawPayload.equals(tagged)).toBe(false);
+      const info = await sharp(same.rawPayload).metadata();
+      expect(info).toMatchObject({ format: 'jpeg', width: 20, height: 40 });
+      expect(info.exif).toBeUndefined();
+      expect(info.orientation).toBeUndefined();
+    }
+  });
+
+  it('keeps any Unicode file name, served as filename*, and no path or control character', async () => {
+    const cases = [
+      { header: `UTF-8''${encodeURIComponent('кот.png')}`, stored: 'кот.png' },
+      // Raw UTF-8 bytes in the header, as curl sends them (Node reads one character per byte).
+      { header: Buffer.from('猫.png').toString('latin1'), stored: '猫.png' },
+      { header: 'café.png', stored: 'café.png' },
+      { header: '../../etc/passwd', stored: 'passwd' },
+      { header: 'C:\\Users\\x\\photo.png', stored: 'photo.png' },
+      { header: Buffer.from('invoice\u202egnp.exe').toString('latin1'), stored: 'invoicegnp.exe' },
+    ];
+    const bytes = await png(9, 9);
+    for (const { header, stored } of cases) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/images',
+        headers: { 'content-type': 'image/png', 'x-filename': header },
+        payload: bytes,
+      });
+      expect(res.statusCode, header).toBe(201);
+      const m = res.json<Meta>();
+      expect(m.filename).toBe(stored);
+      for (const url of [m.url, `${m.url}.png`, `/storage/${m.id}`, `/converter/${m.id}/png`]) {
+        const got = await t.app.inject({ url });
+        expect(got.statusCode, `${url} for ${stored}`).toBe(200);
+        const { parameters } = parseDisposition(String(got.headers['content-disposition']));
+        expect(parameters.filename).toBe(stored);
+      }
+    }
+    const form = multipart([
+      { field: 'image', filename: '猫.png', type: 'image/png', data: bytes },
+    ]);
+    const multi = await t.app.inject({ method: 'POST', url: '/images', ...form });
+    expect(multi.json<Meta>().filename).toBe('猫.png');
+  });
+
   it('refuses bad parameters naming them', async () => {
     for (const [query, name] of [
       ['width=10', 'width'],
@@ -339,7 +396,10 @@ describe('images over HTTP', () => {
     });
     const down = await t.app.inject({ url: `/storage/${body.id}` });
     expect(down.statusCode).toBe(200);
-    expect(down.headers['content-disposition']).toBe('attachment; filename="cat.jpg"');
+    expect(parseDisposition(String(down.headers['content-disposition']))).toEqual({
+      type: 'attachment',
+      parameters: { filename: 'cat.jpg' },
+    });
     expect(down.rawPayload.equals(photo)).toBe(true);
     const conv = await t.app.inject({ url: `/converter/${body.id}/png` });
     expect(conv.statusCode).toBe(200);
@@ -447,6 +507,50 @@ describe('signed transformation URLs', () => {
       expect((await t.app.inject({ url: `${meta.url}.webp?w=11&sig=${sig}` })).statusCode).toBe(
         403,
       );
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is enforced on every route that renders, and no open route signs', async () => {
+    const key = 'test-signing-key';
+    const t = await buildTestApp({
+      config: { images: { signing_key: key }, admin_token: 'adm1n' },
+      build: { modules: [imagesModule] },
+    });
+    try {
+      const bytes = await png(20, 20);
+      const meta = (await upload(t, bytes, 'image/png')).json<Meta>();
+      // The original service's conversion route.
+      const webp = signature(key, `${meta.id}.webp`, { format: 'webp' });
+      expect((await t.app.inject({ url: `/converter/${meta.id}/webp` })).statusCode).toBe(403);
+      const converted = await t.app.inject({ url: `/converter/${meta.id}/webp?sig=${webp}` });
+      expect(converted.statusCode).toBe(200);
+      expect(converted.headers['content-type']).toBe('image/webp');
+      // Rendering a posted image.
+      const post = (query: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: `/images/transform?${query}`,
+          headers: { 'content-type': 'image/png' },
+          payload: bytes,
+        });
+      expect((await post('w=8')).statusCode).toBe(403);
+      expect((await post(`w=8&sig=${signature(key, 'transform', { w: 8 })}`)).statusCode).toBe(200);
+      // A batch answers signed URLs: administrators only.
+      const batch = (headers: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/images/batch',
+          headers,
+          payload: { ids: [meta.id], ops: { w: 8000 } },
+        });
+      const open = await batch({});
+      expect(open.statusCode).toBe(401);
+      expect(open.body).not.toContain('sig=');
+      const admin = await batch({ authorization: 'Bearer adm1n' });
+      expect(admin.statusCode).toBe(200);
+      expect(admin.body).toContain('sig=');
     } finally {
       await t.close();
     }

@@ -46,6 +46,14 @@ export interface Ops {
   format?: Format;
 }
 
+/** Operations as a caller may write them: `thumbnail: n` is short for n×n with fit `cover`. */
+export type OpsInput = Ops & { thumbnail?: number };
+
+/** `ops` with the shorthand spelt out, as the server reads (and signs) it. */
+export function expandOps({ thumbnail, ...ops }: OpsInput): Ops {
+  return thumbnail === undefined ? ops : { ...ops, w: thumbnail, h: thumbnail, fit: 'cover' };
+}
+
 /** The query parameters a transformation URL may carry (plus `sig` when signing is on). */
 export const OP_PARAMS = [
   'w',

@@ -15,6 +15,7 @@ import { WEB_ROOT } from '../../core/web.js';
 import type { ImagesConfig } from './images.config.js';
 import {
   derivedPath,
+  extensionOf,
   formatOf,
   FORMATS,
   MIME,
@@ -26,7 +27,13 @@ import {
 } from './images.ops.js';
 import { SizedLru } from './images.cache.js';
 import type { RemoteFetcher } from './images.remote.js';
-import { ALBUM, downloadName, type ImageBytes, type ImagesService } from './images.service.js';
+import {
+  ALBUM,
+  disposition,
+  downloadName,
+  type ImageBytes,
+  type ImagesService,
+} from './images.service.js';
 
 export interface ImagesRouteOptions {
   config: ImagesConfig;
@@ -151,6 +158,24 @@ function sendImage(
   return reply.send(image.data);
 }
 
+/**
+ * The file name an `X-Filename` header carries: RFC 8187 (`UTF-8''k%C3%B6t.png`), or raw UTF-8
+ * bytes (which Node reads as Latin-1, one character per byte), or plain Latin-1 text.
+ */
+function headerFilename(value: string | string[] | undefined): string | null {
+  if (typeof value !== 'string') return null;
+  const extended = /^UTF-8''(.+)$/i.exec(value);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1] ?? '');
+    } catch {
+      return null;
+    }
+  }
+  const utf8 = Buffer.from(value, 'latin1').toString('utf8');
+  return utf8.includes('\uFFFD') ? value : utf8;
+}
+
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** How long a URL's derived image is served from memory without looking at the row again. */
@@ -226,8 +251,11 @@ export async function imagesRoutes(
     }
     const body = request.body;
     if (Buffer.isBuffer(body)) {
-      const name = request.headers['x-filename'];
-      yield { bytes: body, filename: typeof name === 'string' ? name : null, album: queryAlbum };
+      yield {
+        bytes: body,
+        filename: headerFilename(request.headers['x-filename']),
+        album: queryAlbum,
+      };
       return;
     }
     if (
@@ -351,13 +379,15 @@ export async function imagesRoutes(
       const query = request.query as Record<string, string | string[] | undefined>;
       const ops = opsFrom(query, config.max_dimension, ['sig']);
       if (format) ops.format = format;
-      // With signing on, every derived URL (conversion or transformation) must be signed.
+      // With signing on, every derived URL (conversion or transformation) must be signed. What
+      // is signed is the canonical spelling (`.jpg` for `.jpeg`, the format as the extension).
       if (config.signing_key && Object.keys(ops).length > 0) {
-        checkSignature(config.signing_key, request.params.id, ops, query.sig);
+        const signed = ops.format ? `${id}.${extensionOf(ops.format)}` : id;
+        checkSignature(config.signing_key, signed, ops, query.sig);
       }
       const { meta, image, cached } = await service.derived(id, ops);
       const headers = {
-        'content-disposition': `inline; filename="${downloadName(meta, image.format).replace(/"/g, '')}"`,
+        'content-disposition': disposition('inline', downloadName(meta, image.format)),
       };
       if (Object.keys(ops).length > 0) {
         void reply.header('x-cache', cached ? 'hit' : 'miss');
@@ -406,13 +436,18 @@ export async function imagesRoutes(
       schema: {
         tags: ['images'],
         summary: 'Transform the image sent (raw, multipart or {url}) without storing it',
-        description: 'Takes the same query parameters as GET /images/:id.',
+        description:
+          'Takes the same query parameters as GET /images/:id. With `images.signing_key` set, ' +
+          '`sig` must sign `transform?<normalised operations>`.',
         produces: Object.values(MIME),
         response: { 200: Binary, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody },
       },
     },
     async (request, reply) => {
-      const ops = opsFrom(request.query as Record<string, string>, config.max_dimension);
+      const query = request.query as Record<string, string | string[] | undefined>;
+      const ops = opsFrom(query, config.max_dimension, ['sig']);
+      // With signing on, rendering on request is for signed operations only, here as anywhere.
+      if (config.signing_key) checkSignature(config.signing_key, 'transform', ops, query.sig);
       let first: Buffer | null = null;
       for await (const upload of uploads(request)) {
         first ??= upload.bytes;
@@ -429,9 +464,16 @@ export async function imagesRoutes(
   routes.post(
     '/batch',
     {
+      // The answer carries signed URLs: with signing on, only an administrator may ask (an open
+      // batch would sign, and render, any operations for anyone).
+      preHandler: async (request) => {
+        if (config.signing_key) await app.requireAdmin(request);
+      },
       schema: {
         tags: ['images'],
         summary: 'Apply one transformation to many stored images; each result reported on its own',
+        description: 'With `images.signing_key` set, admin only (the result URLs are signed).',
+        security: [{}, { adminToken: [] }],
         body: Type.Object(
           {
             ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }),
@@ -467,6 +509,8 @@ export async function imagesRoutes(
             ),
           }),
           400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
         },
       },
     },
@@ -568,7 +612,7 @@ export async function compatRoutes(
     async (request, reply) => {
       const { meta, image } = await service.original(request.params.id);
       return sendImage(request, reply, image, {
-        'content-disposition': `attachment; filename="${downloadName(meta).replace(/"/g, '')}"`,
+        'content-disposition': disposition('attachment', downloadName(meta)),
       });
     },
   );
@@ -579,12 +623,15 @@ export async function compatRoutes(
       schema: {
         tags: ['images'],
         summary: 'Compatibility: the stored image converted to format',
+        description:
+          'With `images.signing_key` set, `sig` must be the signature of `/images/:id.:ext`.',
         params: Type.Object({
           id: Type.String({ maxLength: 64 }),
           format: Type.String({ maxLength: 8 }),
         }),
+        querystring: Type.Object({ sig: Type.Optional(Type.String({ maxLength: 128 })) }),
         produces: Object.values(MIME),
-        response: { 200: Binary, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: Binary, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -596,9 +643,13 @@ export async function compatRoutes(
           `unknown format ${request.params.format}; known: ${FORMATS.join(', ')}, jpg`,
         );
       }
+      if (config.signing_key) {
+        const id = `${request.params.id}.${extensionOf(format)}`;
+        checkSignature(config.signing_key, id, { format }, request.query.sig);
+      }
       const { meta, image } = await service.derived(request.params.id, { format });
       return sendImage(request, reply, image, {
-        'content-disposition': `attachment; filename="${downloadName(meta, format).replace(/"/g, '')}"`,
+        'content-disposition': disposition('attachment', downloadName(meta, format)),
       });
     },
   );

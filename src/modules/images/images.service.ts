@@ -4,6 +4,7 @@
  * (source digest, canonical operations).
  */
 import { randomBytes } from 'node:crypto';
+import { create as createDisposition } from 'content-disposition';
 import type { Kysely, Selectable } from 'kysely';
 import type { BlobStore } from '../../core/blobs/index.js';
 import type { Database } from '../../core/db/tables.js';
@@ -117,7 +118,7 @@ export class ImagesService {
       width: probed.width,
       height: probed.height,
       bytes: size,
-      filename: info.filename ? info.filename.slice(0, 255) : null,
+      filename: cleanFilename(info.filename),
       album,
       created_at: new Date().toISOString(),
     };
@@ -169,9 +170,9 @@ export class ImagesService {
     ops: Ops,
   ): Promise<{ meta: ImageMeta; image: ImageBytes; cached: boolean }> {
     const row = await this.row(id);
-    if (isIdentity(ops) || (Object.keys(ops).length === 1 && ops.format === row.format)) {
-      return { ...(await this.original(id)), cached: true };
-    }
+    // Only a request for nothing at all gets the bytes as uploaded. A conversion to the same
+    // format is rendered like any other: orientation applied, metadata (author, GPS) stripped.
+    if (isIdentity(ops)) return { ...(await this.original(id)), cached: true };
     const meta = this.meta(row);
     const key = derivedKey(meta.sha256, ops);
     const hot = this.hot.get(key);
@@ -332,6 +333,37 @@ export class ImagesService {
       .executeTakeFirst();
     if (!asImage && !asDerived) await this.o.blobs.delete(sha256);
   }
+}
+
+/**
+ * The name kept for an upload: its last path segment (`../../etc/passwd` is `passwd`), without
+ * control or bidirectional-override characters (which can make `gpj.exe` read as `exe.jpg`),
+ * trimmed, at most 255 characters; null when nothing is left. Any other Unicode is kept: it is
+ * served in `filename*` (RFC 6266), never raw in a header.
+ */
+export function cleanFilename(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const last = raw.split(/[/\\]/).pop() ?? '';
+  const clean = last.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, '').trim();
+  if (clean === '' || clean === '.' || clean === '..') return null;
+  // At most 255 code points (what every database's column counts), cut between characters as a
+  // reader sees them, never inside one.
+  let kept = '';
+  let points = 0;
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(
+    clean,
+  )) {
+    const n = Array.from(segment).length;
+    if (points + n > 255) break;
+    kept += segment;
+    points += n;
+  }
+  return kept;
+}
+
+/** `Content-Disposition` for an image download: ASCII `filename` plus UTF-8 `filename*`. */
+export function disposition(type: 'inline' | 'attachment', name: string): string {
+  return createDisposition(cleanFilename(name) ?? 'image', { type });
 }
 
 /** `name.ext` for downloads: the original name, or the id with the format's extension. */
