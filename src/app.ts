@@ -13,7 +13,8 @@ import { migrationSets } from './core/db/migrations/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
 import blobsPlugin from './core/blobs/plugin.js';
-import errors from './core/errors.js';
+import errors, { clientErrorHandler, frameworkErrors } from './core/errors.js';
+import { closeSilentConnections, connectionLimit } from './core/connections.js';
 import health from './core/health.js';
 import { createLogger, lazyChildLoggerFactory, RequestLogController } from './core/logging.js';
 import mail, { type Mailer } from './core/mail.js';
@@ -82,8 +83,22 @@ export async function buildApp(
     trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Bounded waits for what a client sends: idle and trickling connections cannot pile up.
+    keepAliveTimeout: config.http.keep_alive_timeout_ms,
+    requestTimeout: config.http.request_timeout_ms,
+    http: {
+      headersTimeout: config.http.headers_timeout_ms,
+      // How often Node looks for connections past those limits (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, config.http.headers_timeout_ms),
+    },
+    clientErrorHandler,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
   });
+  // Past the open-files limit every accept fails, new requests included: refuse the excess
+  // connections instead, while there are descriptors left to do it.
+  app.server.maxConnections = config.http.max_connections || connectionLimit();
+  closeSilentConnections(app.server, config.http.headers_timeout_ms);
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
 

@@ -72,6 +72,19 @@ export const ConfigSchema = Type.Object(
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    http: Type.Object(
+      {
+        /** A request's headers must arrive within this (a trickle of headers is cut off). */
+        headers_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 10_000 }),
+        /** A whole request (body included) must arrive within this. */
+        request_timeout_ms: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 120_000 }),
+        /** An idle keep-alive connection is closed after this. */
+        keep_alive_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 10_000 }),
+        /** Most connections at once (past it new ones are closed); 0: 90 % of the open-files limit. */
+        max_connections: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     mail: Type.Object(
       {
         /** SMTP server; empty: no mail. */
@@ -233,6 +246,27 @@ export const SETTINGS: readonly Setting[] = [
     key: 'shutdown_timeout_ms',
     env: 'AGORA_SHUTDOWN_TIMEOUT_MS',
     description: 'how long in-flight requests may take to finish on SIGTERM',
+  },
+  {
+    key: 'http.headers_timeout_ms',
+    env: 'AGORA_HTTP_HEADERS_TIMEOUT_MS',
+    description: "a request's headers must arrive within this (then the connection is closed)",
+  },
+  {
+    key: 'http.request_timeout_ms',
+    env: 'AGORA_HTTP_REQUEST_TIMEOUT_MS',
+    description: 'a whole request, body included, must arrive within this (408)',
+  },
+  {
+    key: 'http.keep_alive_timeout_ms',
+    env: 'AGORA_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    description: 'an idle keep-alive connection is closed after this',
+  },
+  {
+    key: 'http.max_connections',
+    env: 'AGORA_HTTP_MAX_CONNECTIONS',
+    description:
+      'most connections at once (more are closed at once); 0: 90 % of the open-files limit',
   },
   {
     key: 'realtime.history',

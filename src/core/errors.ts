@@ -5,6 +5,9 @@
  * the handler maps every error — ours, Fastify's (bad JSON, body too large, validation) and
  * unexpected ones — to a JSON body in the envelope of the module that owns the URL.
  */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
@@ -121,7 +124,7 @@ declare module 'fastify' {
 
 const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES_BY_NUMBER: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
@@ -165,10 +168,70 @@ function fromFastifyError(
   const status = err.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     // JSON.parse errors surface as plain SyntaxErrors with statusCode 400.
-    const code = err instanceof SyntaxError ? 'BAD_JSON' : (STATUS_CODES[status] ?? 'BAD_REQUEST');
+    const code =
+      err instanceof SyntaxError ? 'BAD_JSON' : (STATUS_CODES_BY_NUMBER[status] ?? 'BAD_REQUEST');
     return { code, status, message: err.message };
   }
   return null;
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route runs (a malformed `%`
+ * escape, an over-long parameter) is answered in the envelope of the module the URL belongs to,
+ * with the request id, like every other error.
+ */
+export function frameworkErrors(
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  void reply.header('x-request-id', request.id);
+  void reply.server.sendError(request, reply, {
+    code:
+      err.code === 'FST_ERR_BAD_URL'
+        ? 'BAD_URL'
+        : (STATUS_CODES_BY_NUMBER[err.statusCode ?? 400] ?? 'BAD_REQUEST'),
+    status: err.statusCode ?? 400,
+    message: err.message,
+    requestId: request.id,
+  });
+}
+
+/**
+ * The server's `clientError` handler: a request Node's parser refuses (a bad request line,
+ * Content-Length with Transfer-Encoding, a NUL, headers too large, a timeout) never reaches
+ * Fastify. It gets a JSON error with a request id of its own all the same (no URL is known, so
+ * the default envelope), then the connection is closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const requestId = randomUUID();
+  const body = JSON.stringify(
+    defaultEnvelope({
+      code: STATUS_CODES_BY_NUMBER[status] ?? 'BAD_REQUEST',
+      status,
+      message:
+        status === 431
+          ? 'the request headers are too large'
+          : status === 408
+            ? 'the request took too long to arrive'
+            : 'the request is not valid HTTP',
+      requestId,
+    }),
+  );
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroySoon();
 }
 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {

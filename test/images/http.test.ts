@@ -250,6 +250,28 @@ describe('images over HTTP', () => {
     expect(multi.json<Meta>().filename).toBe('猫.png');
   });
 
+  it('answers a multipart body without a usable boundary with a 400, on every upload route', async () => {
+    for (const url of ['/images', '/images/transform', '/storage/']) {
+      for (const type of [
+        'multipart/form-data',
+        'multipart/form-data; boundary=',
+        `multipart/form-data; boundary=${'b'.repeat(71)}`,
+      ]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': type },
+          payload: '--b\r\n\r\n',
+        });
+        expect([url, type, res.statusCode], res.body).toEqual([url, type, 400]);
+        expect(res.json<ErrorJson>()).toMatchObject({
+          error: { code: 'IMAGE_BAD_MULTIPART' },
+          request_id: res.headers['x-request-id'],
+        });
+      }
+    }
+  });
+
   it('refuses bad parameters naming them', async () => {
     for (const [query, name] of [
       ['width=10', 'width'],

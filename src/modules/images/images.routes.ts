@@ -176,6 +176,24 @@ function headerFilename(value: string | string[] | undefined): string | null {
   return utf8.includes('\uFFFD') ? value : utf8;
 }
 
+/**
+ * A multipart request the parser can read: its boundary present and 1–70 characters long
+ * (RFC 2046). The parser itself fails on anything else with an error that says nothing to the
+ * client (a 500); this names the problem instead.
+ */
+function checkBoundary(request: FastifyRequest): void {
+  const type = request.headers['content-type'] ?? '';
+  const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(type);
+  const boundary = m?.[1] ?? m?.[2] ?? '';
+  if (boundary.length < 1 || boundary.length > 70) {
+    throw new AppError(
+      'IMAGE_BAD_MULTIPART',
+      400,
+      'multipart/form-data needs a boundary parameter of 1 to 70 characters',
+    );
+  }
+}
+
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** How long a URL's derived image is served from memory without looking at the row again. */
@@ -238,6 +256,7 @@ export async function imagesRoutes(
   ): AsyncGenerator<{ bytes: Buffer; filename: string | null; album: string | null }> {
     const queryAlbum = (request.query as { album?: string }).album ?? null;
     if (request.isMultipart()) {
+      checkBoundary(request);
       let album = queryAlbum;
       for await (const part of request.parts()) {
         if (part.type === 'field') {
@@ -583,6 +602,7 @@ export async function compatRoutes(
           'send the image as multipart/form-data, field image',
         );
       }
+      checkBoundary(request);
       const file = await request.file();
       if (!file) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
       const meta = await service.store(await file.toBuffer(), {
