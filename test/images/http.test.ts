@@ -486,6 +486,15 @@ describe('remote imports', () => {
       'http://169.254.169.254/latest/meta-data/',
       'http://[::1]/cat.png',
       'http://[::ffff:127.0.0.1]/cat.png',
+      // IPv6 spellings that embed an internal IPv4 address.
+      'http://[::127.0.0.1]/cat.png',
+      'http://[::ffff:0:127.0.0.1]/cat.png',
+      'http://[2002:7f00:1::]/cat.png',
+      'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/',
+      'http://[64:ff9b:1::7f00:1]/cat.png',
+      'http://[2001::1]/cat.png',
+      'http://[fd00::1]/cat.png',
+      'http://100.64.0.1/cat.png',
       `http://localhost:${new URL(base).port}/cat.png`,
     ]) {
       const res = await importUrl(t, url);

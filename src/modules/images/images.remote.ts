@@ -1,57 +1,37 @@
 /**
  * Remote imports (`{"url": …}`) with SSRF protection: http and https only, no redirects, a size
- * and a time limit, and no connection to loopback, private, link-local, carrier-grade NAT,
- * multicast or cloud metadata addresses — checked on the address actually connected to (after
- * DNS), so a public name that resolves to 127.0.0.1 is refused too.
+ * and a time limit, and no connection to any address but public unicast ones (no loopback,
+ * private, link-local, carrier-grade NAT, multicast, metadata, or IPv6 forms of those) — checked
+ * on the address actually connected to (after DNS), so a public name that resolves to 127.0.0.1
+ * is refused too.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { Agent, request } from 'undici';
 import { AppError } from '../../core/errors.js';
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
-}
+/** The deprecated IPv4-compatible IPv6 block, ::/96. */
+const IPV4_COMPATIBLE: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('::'), 96];
 
-/** True when `address` is not a public unicast address. */
+/**
+ * True when `address` is not a public unicast address. ipaddr.js classifies it against the IANA
+ * special-purpose registries: loopback, private, link-local, carrier-grade NAT, multicast,
+ * reserved and documentation ranges, and every IPv6 form that embeds an IPv4 address (mapped,
+ * translated, 6to4, Teredo, NAT64 64:ff9b::/96 and 64:ff9b:1::/48) — none of which a public image
+ * host needs, and each of which can reach an internal address. An IPv4-mapped address
+ * (::ffff:a.b.c.d) is judged as the IPv4 address it is.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms hide an IPv4 address.
-    const mapped = /^::(ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[2]) return blocked.check(mapped[2], 'ipv4');
-    return blocked.check(address, 'ipv6');
+  if (!ipaddr.isValid(address)) return true;
+  let ip = ipaddr.parse(address);
+  if (ip instanceof ipaddr.IPv6) {
+    // The deprecated IPv4-compatible block ::/96 (::7f00:1 is 127.0.0.1) is not in the
+    // registry ipaddr.js follows: it would pass as unicast.
+    if (ip.match(IPV4_COMPATIBLE)) return true;
+    if (ip.isIPv4MappedAddress()) ip = ip.toIPv4Address();
   }
-  return true;
+  return ip.range() !== 'unicast';
 }
 
 const refused = (host: string): AppError =>
@@ -111,7 +91,8 @@ export function createRemoteFetcher(options: RemoteOptions): RemoteFetcher {
       }
       const host = url.hostname.replace(/^\[|\]$/g, '');
       // A literal address connects without DNS: check it here.
-      if (!options.allowPrivate && isIP(host) !== 0 && isPrivateAddress(host)) throw refused(host);
+      if (!options.allowPrivate && ipaddr.isValid(host) && isPrivateAddress(host))
+        throw refused(host);
       const timeout = AbortSignal.timeout(options.timeoutMs);
       let body: Awaited<ReturnType<typeof request>>['body'] | undefined;
       try {
