@@ -31,6 +31,18 @@ export async function loadAdminData(db: Kysely<Database>): Promise<AdminData> {
   if (brackets.some((b, i) => b.limite === null && i !== brackets.length - 1)) {
     throw new AdminDataMissing('tax admin data invalid: only the last bracket may be unbounded');
   }
+  // Without an unbounded top bracket, incomes above the last limit would be taxed at that
+  // bracket's rate: silently wrong (200000 single: 62960 at 0.41 instead of 64210 at 0.45).
+  const top = brackets.at(-1);
+  if (top?.limite !== null) {
+    throw new AdminDataMissing(
+      'tax admin data invalid: the last bracket must be unbounded (limite NULL); the top bracket is missing',
+    );
+  }
+  const limits = brackets.slice(0, -1).map((b) => num(b.limite ?? 0));
+  if (limits.some((limit, i) => i > 0 && limit <= (limits[i - 1] ?? 0))) {
+    throw new AdminDataMissing('tax admin data invalid: bracket limits must increase');
+  }
   return Object.freeze({
     limites: Object.freeze(brackets.map((b) => (b.limite === null ? Infinity : num(b.limite)))),
     coeffr: Object.freeze(brackets.map((b) => num(b.coeffr))),
