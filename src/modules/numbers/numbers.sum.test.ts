@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rangeArrayChunks } from './numbers.source.js';
-import { ArrayParseError, ArraySummer, ExactSum } from './numbers.sum.js';
+import { ArrayParseError, ArraySummer, ExactSum, integerOfDecimal } from './numbers.sum.js';
 
 /** Sums `text` fed in pieces of `piece` bytes. */
 function sumText(text: string, piece = Infinity): string {
@@ -62,6 +62,23 @@ describe('ArraySummer', () => {
     expect(sumText('[1e2, 2E+1, 30e-1]')).toBe('123');
   });
 
+  it('keeps whole numbers exact however they are written', () => {
+    expect(sumText('[1e23]')).toBe('100000000000000000000000');
+    expect(sumText('[9007199254740993e0]')).toBe('9007199254740993');
+    expect(sumText('[9007199254740993.000, 1]')).toBe('9007199254740994');
+    expect(sumText('[1.5e1, 150e-1, -2.5E+1, 0.0e7]')).toBe('5');
+    expect(sumText('[1e300, -1e300, 1]')).toBe('1');
+    // Not whole: the double path, as before.
+    expect(sumText('[1e-2, 0.25]')).toBe('0.26');
+    expect(integerOfDecimal('1e23')).toBe(10n ** 23n);
+    expect(integerOfDecimal('-12.3400e2')).toBe(-1234n);
+    expect(integerOfDecimal('1.5')).toBeNull();
+    expect(integerOfDecimal('1e-999999999999')).toBeNull();
+    expect(integerOfDecimal('1e999999999999')).toBe('too-large');
+    expect(integerOfDecimal(`1e400`)).toBe('too-large');
+    expect(integerOfDecimal(`1e399`)).toBe(10n ** 399n);
+  });
+
   it('names the position of every kind of problem', () => {
     const cases: [string, RegExp, number, number][] = [
       ['[1,2,x]', /expected a number but found 'x'/, 5, 2],
@@ -80,6 +97,8 @@ describe('ArraySummer', () => {
       ['{"a":1}', /expected '\[' but found '\{'/, 0, 0],
       ['', /empty input/, 0, 0],
       ['[1e999]', /out of range/, 1, 0],
+      ['[1, 2e999999999]', /out of range/, 4, 1],
+      ['[0.5e999]', /out of range/, 1, 0],
       ['[NaN]', /found 'N'/, 1, 0],
       ['[\u00a01]', /found byte 0xc2/, 1, 0],
     ];

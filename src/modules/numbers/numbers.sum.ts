@@ -3,7 +3,8 @@
  *
  * Integers are summed exactly whatever their size: small ones (up to 15 digits) in a double that
  * is moved into a BigInt before it could lose a unit, long ones straight from their digits into
- * the BigInt. A list with any fraction or exponent is summed with Neumaier's compensated
+ * the BigInt, and those written with a fraction or an exponent (`1e23`, `2.50e1`) from their
+ * digits too. A list with any number that is not whole is summed with Neumaier's compensated
  * summation (the integers' exact total is added at the end), so the answer is the closest double
  * to the true sum in all but pathological cases.
  *
@@ -46,6 +47,12 @@ export class ExactSum {
   addIntegerText(text: string): void {
     this.count++;
     this.big += BigInt(text);
+  }
+
+  /** Adds an integer already made exact. */
+  addBigInt(n: bigint): void {
+    this.count++;
+    this.big += n;
   }
 
   /** Adds any finite double; integers stay on the exact path. */
@@ -131,6 +138,40 @@ export class ExactSum {
     if (!Number.isFinite(total)) throw new RangeError('the total does not fit in a double');
     return JSON.stringify(total);
   }
+}
+
+/**
+ * Longest integer (in digits) that a number written with a fraction or an exponent may stand
+ * for and still be summed exactly: past the double range (309 digits) with room to spare, and
+ * short enough that `[1e999999999]` cannot make the server build a billion-digit BigInt.
+ */
+const MAX_EXACT_DIGITS = 400;
+
+/**
+ * The exact integer a JSON number written with a fraction or an exponent stands for (`1e23`,
+ * `9007199254740993e0`, `1.5e1`, `150e-1`); null when it has a fractional part; `'too-large'`
+ * past MAX_EXACT_DIGITS digits.
+ */
+export function integerOfDecimal(text: string): bigint | null | 'too-large' {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return null;
+  const [, sign = '', int = '', frac = '', exp = '0'] = m;
+  // value = digits × 10^shift; exponents too long to be read are out of any range anyway.
+  if (exp.replace(/^[+-]?0*/, '').length > 9) {
+    return exp.startsWith('-') ? null : 'too-large';
+  }
+  let digits = (int + frac).replace(/^0+(?=\d)/, '');
+  let shift = Number(exp) - frac.length;
+  if (/^0+$/.test(digits)) return 0n;
+  // Trailing zeros absorb a negative shift: 150e-1 is 15.
+  while (shift < 0 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    shift++;
+  }
+  if (shift < 0) return null;
+  if (digits.length + shift > MAX_EXACT_DIGITS) return 'too-large';
+  const magnitude = BigInt(digits) * 10n ** BigInt(shift);
+  return sign === '-' ? -magnitude : magnitude;
 }
 
 /** Why a text is not a JSON array of numbers, and where (byte offset from 0, element from 0). */
@@ -444,6 +485,15 @@ export class ArraySummer {
         return;
       case Part.Frac:
       case Part.ExpDigits: {
+        // A whole number however written (1e23, 9007199254740993e0) stays exact.
+        const exact = integerOfDecimal(this.text ?? '');
+        if (exact === 'too-large') {
+          throw new ArrayParseError('number out of range', this.numberStart, this.element);
+        }
+        if (exact !== null) {
+          this.sum.addBigInt(exact);
+          return;
+        }
         const n = Number(this.text);
         if (!Number.isFinite(n)) {
           throw new ArrayParseError('number out of range', this.numberStart, this.element);
