@@ -63,6 +63,8 @@ export function createProgram(): Command {
     await (await import('./cli.server.js')).migrate(options);
   });
 
-  addModuleCommands(program, async () => (await import('./core/config.js')).loadConfig());
+  addModuleCommands(program, async (sources) =>
+    (await import('./core/config.js')).loadConfig(sources),
+  );
   return program;
 }

@@ -21,6 +21,17 @@ describe('loadConfig', () => {
     expect(config.realtime.history).toBe(1000);
   });
 
+  it('reads a list written as one string in agora.yaml, as from the environment', () => {
+    expect(loadConfig({ env: {}, cwd: dirWithYaml('modules: tax\n') }).modules).toEqual(['tax']);
+    expect(loadConfig({ env: {}, cwd: dirWithYaml('modules: all\n') }).modules).toEqual(['all']);
+    expect(
+      loadConfig({ env: {}, cwd: dirWithYaml('modules: market, tax\ntrust_proxy: 10.0.0.1\n') }),
+    ).toMatchObject({ modules: ['market', 'tax'], trust_proxy: ['10.0.0.1'] });
+    expect(() => loadConfig({ env: {}, cwd: dirWithYaml('modules: taxes\n') })).toThrow(
+      /Invalid setting "modules.0" \(from agora.yaml\)/,
+    );
+  });
+
   it('layers defaults < agora.yaml < AGORA_* env < CLI flags', () => {
     const cwd = dirWithYaml('port: 9001\nhost: 0.0.0.0\ndata_dir: /srv/yaml\nlog_level: warn\n');
     const config = loadConfig({

@@ -662,6 +662,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       }
     };
     walk(fileLayer, '');
+    // A list written as one string (`modules: tax`, `modules: market, tax`) reads as it does
+    // from the environment.
+    for (const setting of SETTINGS) {
+      const value = lookup(fileLayer, setting.key);
+      if (
+        typeof value === 'string' &&
+        isPlain(schemaAt(setting.key)) &&
+        (schemaAt(setting.key) as Plain).type === 'array'
+      ) {
+        setPath(fileLayer, setting.key, fromString(setting.key, value));
+      }
+    }
   }
 
   const envLayer: Plain = {};

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helper.js';
 import { runCli } from '../process.js';
 import SQLite from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 describe('agora market setup', () => {
@@ -29,5 +30,23 @@ describe('agora market setup', () => {
 
     const bad = await runCli(['market', 'setup', 'reset', 'many'], { AGORA_DATA_DIR: dir });
     expect(bad.code).toBe(64);
+  });
+
+  it('takes --db, --data-dir and --config like the server, and names a bad one', async () => {
+    const dir = tempDir();
+    const viaDb = await runCli(['market', 'setup', '--db', `sqlite:${path.join(dir, 'a.db')}`]);
+    expect(viaDb.code).toBe(0);
+    expect(viaDb.stdout).toContain('market setup: inserted 10');
+    const viaDir = await runCli(['market', 'setup', '3', '--data-dir', path.join(dir, 'b')]);
+    expect(viaDir.code).toBe(0);
+    const db = new SQLite(path.join(dir, 'b', 'agora.db'), { readonly: true });
+    expect(db.prepare('select count(*) as n from market_products').get()).toEqual({ n: 10 });
+    db.close();
+    writeFileSync(path.join(dir, 'c.yaml'), `db: sqlite:${path.join(dir, 'c.db')}\n`);
+    const viaConfig = await runCli(['market', 'setup', '--config', path.join(dir, 'c.yaml')]);
+    expect(viaConfig.code).toBe(0);
+    const wrong = await runCli(['market', 'setup', '--db', 'oracle://x']);
+    expect(wrong.code).toBe(64);
+    expect(wrong.stderr).toMatch(/Invalid setting "db" \(from --db\)/);
   });
 });

@@ -1,8 +1,11 @@
 /** `agora market setup`: loads what it needs when it runs, so the CLI starts quickly. */
 import type { Command } from 'commander';
-import type { Config } from '../../core/config.js';
+import type { Config, LoadConfigOptions } from '../../core/config.js';
 
-export function marketCommands(program: Command, loadConfig: () => Promise<Config>): void {
+export function marketCommands(
+  program: Command,
+  loadConfig: (sources: Pick<LoadConfigOptions, 'flags' | 'configFile'>) => Promise<Config>,
+): void {
   program
     .command('market')
     .description('market module commands')
@@ -11,7 +14,13 @@ export function marketCommands(program: Command, loadConfig: () => Promise<Confi
       'seed the ten products (like the original setup.py): [reset] wipes first, [amount] sets their stock',
     )
     .argument('[args...]', '`reset` and/or a stock amount, in any order')
-    .action(async (args: string[]) => {
+    .option('-c, --config <file>', 'configuration file (default: ./agora.yaml if present)')
+    .option(
+      '--db <url>',
+      'database: sqlite:PATH, postgres://…, mysql://… (default: SQLite in the data dir)',
+    )
+    .option('--data-dir <dir>', 'directory of the SQLite file (default ./data)')
+    .action(async (args: string[], options: { config?: string; db?: string; dataDir?: string }) => {
       const reset = args.includes('reset');
       const numbers = args.filter((a) => a !== 'reset');
       const amount = numbers.length > 0 ? Number(numbers[0]) : undefined;
@@ -27,6 +36,7 @@ export function marketCommands(program: Command, loadConfig: () => Promise<Confi
       }
       // Loaded here, so that other commands start without the database drivers.
       const [
+        { ConfigError },
         { openDatabase, migrateToLatest },
         { migrationSets },
         { createLogger },
@@ -34,6 +44,7 @@ export function marketCommands(program: Command, loadConfig: () => Promise<Confi
         { createMarketService },
         { marketMigrations },
       ] = await Promise.all([
+        import('../../core/config.js'),
         import('../../core/db/index.js'),
         import('../../core/db/migrations/index.js'),
         import('../../core/logging.js'),
@@ -41,7 +52,18 @@ export function marketCommands(program: Command, loadConfig: () => Promise<Confi
         import('./market.service.js'),
         import('./migrations/index.js'),
       ]);
-      const config = await loadConfig();
+      let config: Config;
+      try {
+        config = await loadConfig({
+          flags: { db: options.db, 'data-dir': options.dataDir },
+          ...(options.config ? { configFile: options.config } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`agora market setup: ${err.message}\n`);
+        process.exitCode = 64;
+        return;
+      }
       const logger = createLogger({ ...config, log_level: 'warn' });
       const database = openDatabase(config, logger);
       try {
