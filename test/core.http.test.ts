@@ -156,6 +156,21 @@ describe('health, metrics and docs', () => {
     expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', bus: 'ok' } });
   });
 
+  it('samples the event-loop delay every millisecond, so an idle loop reads about 1 ms', async () => {
+    const minimum = async (): Promise<number> => {
+      const body = (await t.app.inject({ url: '/metrics' })).body;
+      return Number(/^nodejs_eventloop_lag_min_seconds (\S+)$/m.exec(body)?.[1]);
+    };
+    // Each scrape starts a new window; wait (turn by turn) until one holds a sample.
+    let min = await minimum();
+    while (!(min > 0 && min < 1)) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      min = await minimum();
+    }
+    // A sample is a whole sampling interval at least: with 10 ms sampling it could not be < 10 ms.
+    expect(min).toBeLessThan(0.009);
+  });
+
   it('exposes the request histogram by route template, plus process and event-loop metrics', async () => {
     await t.app.inject({ method: 'POST', url: '/echo/items', payload: { name: 'b', count: 1 } });
     await t.app.inject({ url: '/nope/123' });

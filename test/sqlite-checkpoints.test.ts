@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { startCheckpointer, type CheckpointResult } from '../src/core/db/checkpointer.js';
-import { openDatabase } from '../src/core/db/index.js';
+import { openDatabase, WAL_SIZE_LIMIT_BYTES } from '../src/core/db/index.js';
 import { loadConfig } from '../src/core/config.js';
 import { tempDir } from './helper.js';
 
@@ -51,6 +52,35 @@ describe('SQLite WAL checkpoints', () => {
     const check = new SQLite(path.join(dataDir, 'agora.db'), { readonly: true });
     expect(check.prepare('select count(*) as n from t').get()).toEqual({ n: 1500 });
     check.close();
+  });
+
+  it('let the WAL file shrink back to its limit after a burst of writes', async () => {
+    const dataDir = tempDir();
+    const handle = openDatabase(
+      loadConfig({ env: {}, overrides: { db: '', data_dir: dataDir } }),
+      silent,
+    );
+    const wal = path.join(dataDir, 'agora.db-wal');
+    try {
+      const { db } = handle;
+      await sql`create table t (id integer primary key, v blob)`.execute(db);
+      // About 30 MB of WAL, in transactions of 3 MB.
+      for (let batch = 0; batch < 10; batch++) {
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 100; i++)
+            await sql`insert into t (v) values (${Buffer.alloc(30_000, i)})`.execute(trx);
+        });
+      }
+      await handle.checkpoint();
+      expect(statSync(wal).size).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
+      // Everything checkpointed: the next write starts the WAL over, cut back to the limit.
+      const result = await handle.checkpoint();
+      expect(result?.checkpointed).toBe(result?.log);
+      await sql`insert into t (v) values (${Buffer.alloc(10)})`.execute(db);
+      expect(statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES);
+    } finally {
+      await handle.destroy();
+    }
   });
 
   it('run periodically on the worker', async () => {

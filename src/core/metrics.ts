@@ -15,7 +15,10 @@ declare module 'fastify' {
 
 async function metricsPlugin(app: FastifyInstance): Promise<void> {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // The event-loop delay is sampled every millisecond: each sample is the whole interval between
+  // two timer turns, so an idle loop reads about the sampling interval. At 10 ms an idle server
+  // read p50 10.2 ms, useless against a 10 ms target; at 1 ms it reads about 1 ms.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1 });
   const duration = new RequestDurations(
     'http_server_request_duration_seconds',
     'Duration of HTTP requests, by method, route template and status code',

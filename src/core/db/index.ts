@@ -70,6 +70,8 @@ export interface MigrationSet {
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** What the WAL file is cut back to once checkpointed (it stayed at 133 MB after a load). */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * SQLite transactions that take the write lock when they begin. A deferred transaction that
@@ -198,6 +200,9 @@ function sqliteDialect(
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // The WAL grows while checkpoints cannot reset it (a burst of writes, long readers) and never
+  // shrinks by itself: once a checkpoint has caught up, the next write cuts it back to this.
+  database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const checkpointer = file
     ? startCheckpointer({
         database,
