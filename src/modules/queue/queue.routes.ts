@@ -249,6 +249,7 @@ export async function queueRoutes(
     tags: ['queue'],
     summary: 'The live board: `snapshot` on connect, then every change; Last-Event-ID resumes',
     produces: ['text/event-stream'],
+    response: { 200: { type: 'string', description: 'text/event-stream' } },
   };
   routes.get('/events', { config: { quietLog: true }, schema: eventsSchema }, events);
 
