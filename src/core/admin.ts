@@ -1,7 +1,8 @@
 /**
  * The admin guard and the core's admin routes. With `admin_token` configured, admin routes need
  * `Authorization: Bearer <token>` (compared in constant time); without it, only loopback clients
- * (as seen through the trusted proxies) are admitted.
+ * (as seen through the trusted proxies) are admitted, and never a request forwarded by a proxy
+ * that `trust_proxy` does not name.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +12,7 @@ import { Type } from 'typebox';
 import { redactConfig } from './config.js';
 import { AppError, ErrorBody } from './errors.js';
 import { isValidTopic } from './bus/types.js';
+import { isForwarded } from './proxy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +40,7 @@ export const AdminErrors = { 401: ErrorBody, 403: ErrorBody };
 
 async function adminPlugin(app: FastifyInstance): Promise<void> {
   const token = app.config.admin_token;
+  const trustsProxies = app.config.trust_proxy.length > 0;
 
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     if (token) {
@@ -47,6 +50,15 @@ async function adminPlugin(app: FastifyInstance): Promise<void> {
         });
       }
       return;
+    }
+    // Through a proxy Agora does not trust, the peer is the proxy: a loopback peer says nothing
+    // about the client (behind nginx on this host, every remote client would pass).
+    if (!trustsProxies && isForwarded(request.headers)) {
+      throw new AppError(
+        'ADMIN_FORWARDED',
+        403,
+        'this request came through a proxy and trust_proxy is not set: admin routes need the admin token',
+      );
     }
     if (!isLoopback(request.ip)) {
       throw new AppError(

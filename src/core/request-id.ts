@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { isForwarded, UNTRUSTED_PROXY_WARNING } from './proxy.js';
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -29,11 +30,23 @@ async function requestIdPlugin(app: FastifyInstance): Promise<void> {
   // One callback-style hook for both headers: on the hottest path, each hook phase and each async
   // hook costs. Every answer sent through Fastify passes here, errors and 404s included; a route
   // that takes over the response (`reply.hijack()`, as SSE does) writes the id itself.
+  // A proxy Agora was not told to trust makes every client look like the proxy (admin guard,
+  // bans, login limits): say so once. Checked here, on the hook every answer passes anyway; after
+  // the warning (or with trust_proxy set) it costs one boolean.
+  let warnUntrustedProxy = app.config.trust_proxy.length === 0;
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');
+    if (warnUntrustedProxy && isForwarded(request.headers)) {
+      warnUntrustedProxy = false;
+      app.log.warn({ peer: request.socket.remoteAddress }, UNTRUSTED_PROXY_WARNING);
+    }
     done(null, payload);
   });
 }
 
-export default fp(requestIdPlugin, { name: 'agora-request-id', fastify: '5.x' });
+export default fp(requestIdPlugin, {
+  name: 'agora-request-id',
+  fastify: '5.x',
+  decorators: { fastify: ['config'] },
+});
