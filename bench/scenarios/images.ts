@@ -35,7 +35,7 @@ function variant(jpeg: Buffer, n: number): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
 }
 
-async function uploadOne(base: string, bytes: Buffer): Promise<string> {
+export async function uploadOne(base: string, bytes: Buffer): Promise<string> {
   const res = await fetch(`${base}/images`, {
     method: 'POST',
     headers: { 'content-type': 'image/jpeg' },
@@ -66,7 +66,7 @@ async function cannon(opts: autocannon.Options): Promise<Load> {
  * `workers` loops sending one request at a time on their own connection for the duration:
  * requests per second, MB/s (of what `send` reports) and latency percentiles.
  */
-async function undiciLoad(
+export async function undiciLoad(
   workers: number,
   send: (agent: Agent, worker: number) => Promise<number>,
 ): Promise<{ rps: number; mbPerS: number; p50: number; p99: number }> {
@@ -103,7 +103,7 @@ async function undiciLoad(
 }
 
 let medium: Buffer | null = null;
-const mediumJpeg = async (): Promise<Buffer> => (medium ??= await photo(1600, 1200, 92));
+export const mediumJpeg = async (): Promise<Buffer> => (medium ??= await photo(1600, 1200, 92));
 let large: Buffer | null = null;
 const largeJpeg = async (): Promise<Buffer> => (large ??= await photo(4000, 3000, 85));
 
