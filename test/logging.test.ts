@@ -104,3 +104,37 @@ describe('log rotation', () => {
     expect(fresh).toContain('log files reopened');
   });
 });
+
+describe('errors in log lines', () => {
+  it('never carry a driver’s SQL, parameter values or client, and keep messages short', async () => {
+    const dir = tempDir();
+    const logFile = path.join(dir, 'agora.log');
+    const logger = createLogger({
+      log_level: 'info',
+      log_file: logFile,
+      log_pretty: false,
+      log_stdout: false,
+    });
+    const blob = 'ff'.repeat(100_000);
+    const err = Object.assign(new Error(`Got a packet bigger than allowed near X'${blob}'`), {
+      code: 'ER_NET_PACKET_TOO_LARGE',
+      sql: `insert into agora_blobs (data) values (X'${blob}')`,
+      sqlMessage: 'Got a packet bigger than allowed',
+      parameters: [Buffer.from(blob)],
+      cause: Object.assign(new Error('inner'), { sql: `select ${blob}`, client: { secretKey: 7 } }),
+    });
+    logger.error({ err }, 'request failed');
+    await new Promise<void>((resolve, reject) => logger.flush((e) => (e ? reject(e) : resolve())));
+    const text = readFileSync(logFile, 'utf8');
+    expect(text.length).toBeLessThan(8000);
+    const line = JSON.parse(text) as { err: Record<string, unknown> & { cause: object } };
+    expect(line.err).toMatchObject({ code: 'ER_NET_PACKET_TOO_LARGE', type: 'Error' });
+    expect(line.err.message).toMatch(/^Got a packet bigger/);
+    expect(String(line.err.message).length).toBeLessThanOrEqual(1001);
+    for (const field of ['sql', 'sqlMessage', 'parameters'])
+      expect(line.err).not.toHaveProperty(field);
+    expect(line.err.cause).not.toHaveProperty('sql');
+    expect(line.err.cause).not.toHaveProperty('client');
+    expect(text).not.toContain('secretKey');
+  });
+});

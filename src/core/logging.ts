@@ -53,6 +53,37 @@ export const REDACT = [
   '*.credit_card',
 ];
 
+/** The longest error message a log line keeps (a driver's message can quote a statement). */
+const MAX_ERROR_MESSAGE = 1000;
+/** What a driver's error may carry that must never reach a log: SQL text and parameter values. */
+const UNLOGGED_ERROR_FIELDS = new Set([
+  'sql',
+  'sqlMessage',
+  'parameters',
+  'values',
+  'query',
+  'client',
+]);
+
+/**
+ * pino's error serializer, less what must not be logged: the SQL a driver attaches (mysql2 puts
+ * the whole statement, parameters inlined, in `sql`: one 40 MB line holding an image's bytes),
+ * parameter values, a driver's client object; messages are cut to 1,000 characters.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const kept = Object.entries(pino.stdSerializers.err(err)).filter(
+    ([field]) => !UNLOGGED_ERROR_FIELDS.has(field),
+  );
+  const out: Record<string, unknown> = Object.fromEntries(kept);
+  const cut = (text: unknown, max: number): unknown =>
+    typeof text === 'string' && text.length > max ? `${text.slice(0, max)}…` : text;
+  out.message = cut(out.message, MAX_ERROR_MESSAGE);
+  out.stack = cut(out.stack, 4 * MAX_ERROR_MESSAGE);
+  if (err.cause !== undefined) out.cause = serializeError(err.cause);
+  return out;
+}
+
 /**
  * Creates the process logger.
  * @throws LogFileError when the log file cannot be opened for appending.
@@ -69,6 +100,7 @@ export function createLogger(
     level: config.log_level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { pid: process.pid },
+    serializers: { err: serializeError, error: serializeError },
   };
   const streams: { stream: DestinationStream }[] = [];
   if (config.log_pretty) {
