@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig, SETTINGS } from './config.js';
+import { blobStoreOf, ConfigError, loadConfig, redactConfig, SETTINGS } from './config.js';
 
 function dirWithYaml(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'agora-config-'));
@@ -30,6 +30,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, cwd: dirWithYaml('modules: taxes\n') })).toThrow(
       /Invalid setting "modules.0" \(from agora.yaml\)/,
     );
+  });
+
+  it('keeps images where every node can read them on a server database', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'agora-config-'));
+    const pg = 'postgres://agora@db.internal/agora';
+    expect(blobStoreOf(loadConfig({ env: {}, cwd }))).toBe('fs');
+    expect(blobStoreOf(loadConfig({ env: {}, cwd, flags: { db: pg } }))).toBe('db');
+    expect(() =>
+      loadConfig({ env: { AGORA_BLOBS_STORE: 'fs' }, cwd, flags: { db: 'mysql://root@db/agora' } }),
+    ).toThrow(/^Invalid setting "blobs.store" \(from AGORA_BLOBS_STORE\): fs with a PostgreSQL/);
+    const shared = loadConfig({
+      env: { AGORA_BLOBS_STORE: 'fs', AGORA_BLOBS_DIR: '/mnt/shared/blobs' },
+      cwd,
+      flags: { db: pg },
+    });
+    expect(blobStoreOf(shared)).toBe('fs');
   });
 
   it('layers defaults < agora.yaml < AGORA_* env < CLI flags', () => {

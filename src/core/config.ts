@@ -107,8 +107,13 @@ export const ConfigSchema = Type.Object(
     ),
     blobs: Type.Object(
       {
-        /** `fs`: files under `dir`; `db`: rows in the SQL database (for several nodes). */
-        store: Type.Union([Type.Literal('fs'), Type.Literal('db')], { default: 'fs' }),
+        /**
+         * `fs`: files under `dir`; `db`: rows in the SQL database (for several nodes); `auto`:
+         * `fs` on SQLite, `db` on PostgreSQL or MariaDB (whose nodes must all see every image).
+         */
+        store: Type.Union([Type.Literal('auto'), Type.Literal('fs'), Type.Literal('db')], {
+          default: 'auto',
+        }),
         /** Empty: `<data_dir>/blobs`. */
         dir: Type.String({ default: '' }),
         /** Threads that hash and write uploaded blobs of the fs store. */
@@ -313,7 +318,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'blobs.store',
     env: 'AGORA_BLOBS_STORE',
     description:
-      'where blobs (images) live: fs (files) or db (the SQL database, for several nodes)',
+      'where blobs (images) live: fs (files), db (the SQL database) or auto (fs on SQLite, db on PostgreSQL/MariaDB)',
   },
   {
     key: 'blobs.dir',
@@ -716,7 +721,36 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       }`,
     );
   }
-  return deepFreeze(withDefaults as Static<typeof ConfigSchema>);
+  const config = withDefaults as Static<typeof ConfigSchema>;
+  checkCombinations(config, sources);
+  return deepFreeze(config);
+}
+
+/**
+ * Settings that are valid alone but not together.
+ * @throws ConfigError naming the setting to change.
+ */
+function checkCombinations(
+  config: Static<typeof ConfigSchema>,
+  sources: Map<string, string>,
+): void {
+  const server = /^(postgres(ql)?|mysql|mariadb):\/\//.test(config.db);
+  // Files in this node's data directory would be served by this node only: on a database that
+  // several nodes share, images must be in the database or in a directory all of them share.
+  if (server && config.blobs.store === 'fs' && config.blobs.dir === '') {
+    const where = sources.get('blobs.store') ?? sources.get('blobs');
+    throw new ConfigError(
+      `Invalid setting "blobs.store"${where ? ` (from ${where})` : ''}: fs with a PostgreSQL or ` +
+        "MariaDB database keeps images in this node's data directory, where other nodes cannot " +
+        'read them. Set blobs.dir to a directory every node shares, or blobs.store to db (or auto)',
+    );
+  }
+}
+
+/** The blob store `blobs.store` means for this database (`auto` resolved). */
+export function blobStoreOf(config: Pick<Config, 'db' | 'blobs'>): 'fs' | 'db' {
+  if (config.blobs.store !== 'auto') return config.blobs.store;
+  return /^(postgres(ql)?|mysql|mariadb):\/\//.test(config.db) ? 'db' : 'fs';
 }
 
 function lookup(obj: unknown, key: string): unknown {

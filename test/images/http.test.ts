@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signature } from '../../src/modules/images/index.js';
 import { Limiter } from '../../src/modules/images/images.process.js';
-import { buildTestApp, dialects, type TestApp } from '../helper.js';
+import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
 import { animatedGif, bombPng, jpeg, multipart, png } from './fixtures.js';
 import { imagesModule } from '../../src/modules/images/index.js';
 
@@ -631,7 +631,8 @@ describe.each(dialects().flatMap((d) => (['fs', 'db'] as const).map((s) => [d, s
     beforeAll(async () => {
       t = await buildTestApp({
         dialect,
-        config: { blobs: { store } },
+        // A shared directory must be named for fs blobs on a server database.
+        config: { blobs: { store, ...(store === 'fs' ? { dir: tempDir() } : {}) } },
         build: { modules: [imagesModule] },
       });
     });

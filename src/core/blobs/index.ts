@@ -5,11 +5,19 @@
  * interface is small enough for an object store later.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  open as openFile,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/tables.js';
-import { isUniqueViolation } from '../db/portable.js';
 import { createBlobWriters, type BlobWritersOptions, type Written } from './writers.js';
 
 export interface BlobStore {
@@ -22,10 +30,27 @@ export interface BlobStore {
   put(bytes: Buffer, options?: { transfer?: boolean }): Promise<Written>;
   /** The bytes, or null when no blob has this digest. */
   get(sha256: string): Promise<Buffer | null>;
+  /**
+   * The bytes from `range.start` to `range.end` (inclusive; all of them without a range) as a
+   * stream, read as it is consumed, and the blob's whole size; null when no blob has this digest.
+   */
+  open(sha256: string, range?: ByteRange): Promise<BlobReader | null>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
   /** Waits for the writes under way and releases what the store holds. */
   close(): Promise<void>;
+}
+
+/** Bytes `start` to `end`, both included. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobReader {
+  /** The whole blob's size in bytes. */
+  size: number;
+  stream: Readable;
 }
 
 export function sha256Hex(bytes: Buffer): string {
@@ -34,9 +59,12 @@ export function sha256Hex(bytes: Buffer): string {
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
-function checkDigest(sha256: string): void {
+export function checkDigest(sha256: string): void {
   if (!DIGEST.test(sha256)) throw new Error(`not a sha256 digest: ${sha256}`);
 }
+
+/** How much of a file one read takes when a blob is streamed out. */
+const READ_CHUNK = 1024 * 1024;
 
 /** The name of the file that says which layout a blob directory has. */
 const LAYOUT_FILE = 'LAYOUT';
@@ -118,6 +146,27 @@ export async function openFsBlobStore(
         throw err;
       }
     },
+    async open(sha256, range) {
+      let handle;
+      try {
+        handle = await openFile(where(sha256));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+      try {
+        const { size } = await handle.stat();
+        // Large reads: a whole image in a few chunks, not sixteen per megabyte.
+        const stream = handle.createReadStream({
+          highWaterMark: READ_CHUNK,
+          ...(range ? { start: range.start, end: range.end } : {}),
+        });
+        return { size, stream };
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+    },
     has: (sha256) => exists(where(sha256)),
     async delete(sha256) {
       await rm(where(sha256), { force: true });
@@ -181,54 +230,4 @@ async function upgradeLayout(dir: string): Promise<void> {
   await writeFile(marker, LAYOUT);
 }
 
-/** Rows of `agora_blobs`. */
-export function createDbBlobStore(db: Kysely<Database>): BlobStore {
-  return {
-    kind: 'db',
-    async put(bytes) {
-      const sha256 = sha256Hex(bytes);
-      if (await this.has(sha256)) return { sha256, created: false };
-      try {
-        await db
-          .insertInto('agora_blobs')
-          .values({
-            sha256,
-            data: bytes,
-            bytes: bytes.length,
-            created_at: new Date().toISOString(),
-          })
-          .execute();
-        return { sha256, created: true };
-      } catch (err) {
-        // Another request stored the same bytes in between: that is the same blob.
-        if (isUniqueViolation(err)) return { sha256, created: false };
-        throw err;
-      }
-    },
-    async get(sha256) {
-      checkDigest(sha256);
-      const row = await db
-        .selectFrom('agora_blobs')
-        .select('data')
-        .where('sha256', '=', sha256)
-        .executeTakeFirst();
-      return row ? Buffer.from(row.data) : null;
-    },
-    async has(sha256) {
-      checkDigest(sha256);
-      const row = await db
-        .selectFrom('agora_blobs')
-        .select('sha256')
-        .where('sha256', '=', sha256)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-    async delete(sha256) {
-      checkDigest(sha256);
-      await db.deleteFrom('agora_blobs').where('sha256', '=', sha256).execute();
-    },
-    async close() {
-      // The database is the db plugin's to close.
-    },
-  };
-}
+export { createDbBlobStore } from './db.js';

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { blobStoreOf } from '../config.js';
 import { createDbBlobStore, openFsBlobStore, type BlobStore } from './index.js';
 
 declare module 'fastify' {
@@ -11,9 +12,9 @@ declare module 'fastify' {
 }
 
 async function blobsPlugin(app: FastifyInstance): Promise<void> {
-  const { store, dir, writer_threads: writerThreads } = app.config.blobs;
+  const { dir, writer_threads: writerThreads } = app.config.blobs;
   const blobs =
-    store === 'db'
+    blobStoreOf(app.config) === 'db'
       ? createDbBlobStore(app.db)
       : await openFsBlobStore(dir === '' ? path.join(app.config.data_dir, 'blobs') : dir, {
           writerThreads,

@@ -14,6 +14,7 @@ export interface AgoraMetaTable {
   updated_at: string;
 }
 
+/** A blob's index row; since 0003 its bytes are in `agora_blob_chunks` and `data` is empty. */
 export interface AgoraBlobsTable {
   sha256: string;
   data: Buffer;
@@ -21,9 +22,17 @@ export interface AgoraBlobsTable {
   created_at: string;
 }
 
+export interface AgoraBlobChunksTable {
+  sha256: string;
+  /** 0, 1, 2…: the chunk's place in the blob. */
+  seq: number;
+  data: Buffer;
+}
+
 export interface CoreTables {
   agora_meta: AgoraMetaTable;
   agora_blobs: AgoraBlobsTable;
+  agora_blob_chunks: AgoraBlobChunksTable;
 }
 
 export type Database = CoreTables & MarketTables & ImagesTables & QueueTables & TaxTables;

@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange } from '../../core/blobs/index.js';
 import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
 import { WEB_ROOT } from '../../core/web.js';
@@ -32,6 +34,7 @@ import {
   disposition,
   downloadName,
   type ImageBytes,
+  type ImageMeta as StoredImage,
   type ImagesService,
 } from './images.service.js';
 
@@ -114,19 +117,36 @@ function parseRange(
   return { start, end };
 }
 
-/** Sends bytes with a strong ETag, immutable caching, 304 and single Range support. */
-function sendImage(
+/** What a GET may answer with: bytes in memory, or a stored blob read as it is sent. */
+type Body =
+  | { kind: 'bytes'; image: ImageBytes }
+  | {
+      kind: 'blob';
+      sha256: string;
+      size: number;
+      format: Format;
+      open: (range?: ByteRange) => Promise<Readable>;
+    };
+
+/**
+ * Sends an image with a strong ETag (its digest), immutable caching, 304 and single Range
+ * support. A stored original is streamed from the blob store, never held whole in memory.
+ */
+async function sendImage(
   request: FastifyRequest,
   reply: FastifyReply,
-  image: ImageBytes,
+  body: Body,
   extra: Record<string, string> = {},
-): FastifyReply {
-  const etag = `"${image.sha256}"`;
+): Promise<FastifyReply> {
+  const sha256 = body.kind === 'bytes' ? body.image.sha256 : body.sha256;
+  const format = body.kind === 'bytes' ? body.image.format : body.format;
+  const size = body.kind === 'bytes' ? body.image.data.length : body.size;
+  const etag = `"${sha256}"`;
   void reply
     .header('etag', etag)
     .header('cache-control', 'public, max-age=31536000, immutable')
     .header('accept-ranges', 'bytes')
-    .header('content-type', MIME[image.format])
+    .header('content-type', MIME[format])
     .headers(extra);
   const match = request.headers['if-none-match'];
   if (
@@ -135,27 +155,41 @@ function sendImage(
   ) {
     return reply.code(304).send();
   }
-  const range = request.headers.range;
+  let range: ByteRange | null = null;
+  const header = request.headers.range;
   const ifRange = request.headers['if-range'];
-  if (range !== undefined && (ifRange === undefined || ifRange === etag)) {
-    const size = image.data.length;
-    const r = parseRange(range, size);
+  if (header !== undefined && (ifRange === undefined || ifRange === etag)) {
+    const r = parseRange(header, size);
     if (r === 'invalid') {
       void reply.header('content-range', `bytes */${size}`);
       throw new AppError(
         'RANGE_NOT_SATISFIABLE',
         416,
-        `the range ${range} is outside the ${size} bytes`,
+        `the range ${header} is outside the ${size} bytes`,
       );
     }
     if (r) {
-      return reply
-        .code(206)
-        .header('content-range', `bytes ${r.start}-${r.end}/${size}`)
-        .send(image.data.subarray(r.start, r.end + 1));
+      range = r;
+      void reply.code(206).header('content-range', `bytes ${r.start}-${r.end}/${size}`);
     }
   }
-  return reply.send(image.data);
+  if (body.kind === 'bytes') {
+    const data = body.image.data;
+    return reply.send(range ? data.subarray(range.start, range.end + 1) : data);
+  }
+  const length = range ? range.end - range.start + 1 : size;
+  return reply.header('content-length', String(length)).send(await body.open(range ?? undefined));
+}
+
+/** A stored original as a streamed body. */
+function blobBody(service: ImagesService, meta: StoredImage): Body {
+  return {
+    kind: 'blob',
+    sha256: meta.sha256,
+    size: meta.bytes,
+    format: meta.format,
+    open: (range) => service.openOriginal(meta, range),
+  };
 }
 
 /**
@@ -392,7 +426,7 @@ export async function imagesRoutes(
       const known = byUrl.get(request.url);
       if (known && Date.now() - known.at < URL_CACHE_MS) {
         void reply.header('x-cache', 'hit');
-        return sendImage(request, reply, known.image, known.headers);
+        return sendImage(request, reply, { kind: 'bytes', image: known.image }, known.headers);
       }
       const { id, format } = splitId(request.params.id);
       const query = request.query as Record<string, string | string[] | undefined>;
@@ -404,15 +438,19 @@ export async function imagesRoutes(
         const signed = ops.format ? `${id}.${extensionOf(ops.format)}` : id;
         checkSignature(config.signing_key, signed, ops, query.sig);
       }
+      if (Object.keys(ops).length === 0) {
+        // The original, as uploaded: streamed from the blob store.
+        const meta = await service.get(id);
+        const inline = { 'content-disposition': disposition('inline', downloadName(meta)) };
+        return sendImage(request, reply, blobBody(service, meta), inline);
+      }
       const { meta, image, cached } = await service.derived(id, ops);
       const headers = {
         'content-disposition': disposition('inline', downloadName(meta, image.format)),
       };
-      if (Object.keys(ops).length > 0) {
-        void reply.header('x-cache', cached ? 'hit' : 'miss');
-        byUrl.set(request.url, { image, headers, at: Date.now() }, image.data.length);
-      }
-      return sendImage(request, reply, image, headers);
+      void reply.header('x-cache', cached ? 'hit' : 'miss');
+      byUrl.set(request.url, { image, headers, at: Date.now() }, image.data.length);
+      return sendImage(request, reply, { kind: 'bytes', image }, headers);
     },
   );
 
@@ -630,8 +668,8 @@ export async function compatRoutes(
       },
     },
     async (request, reply) => {
-      const { meta, image } = await service.original(request.params.id);
-      return sendImage(request, reply, image, {
+      const meta = await service.get(request.params.id);
+      return sendImage(request, reply, blobBody(service, meta), {
         'content-disposition': disposition('attachment', downloadName(meta)),
       });
     },
@@ -668,9 +706,14 @@ export async function compatRoutes(
         checkSignature(config.signing_key, id, { format }, request.query.sig);
       }
       const { meta, image } = await service.derived(request.params.id, { format });
-      return sendImage(request, reply, image, {
-        'content-disposition': disposition('attachment', downloadName(meta, format)),
-      });
+      return sendImage(
+        request,
+        reply,
+        { kind: 'bytes', image },
+        {
+          'content-disposition': disposition('attachment', downloadName(meta, format)),
+        },
+      );
     },
   );
 }

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { create as createDisposition } from 'content-disposition';
 import type { Kysely, Selectable } from 'kysely';
-import type { BlobStore } from '../../core/blobs/index.js';
+import type { Readable } from 'node:stream';
+import type { BlobStore, ByteRange } from '../../core/blobs/index.js';
 import type { Database } from '../../core/db/tables.js';
 import { isUniqueViolation } from '../../core/db/portable.js';
 import type { ImagesImagesTable } from './images.tables.js';
@@ -162,6 +163,14 @@ export class ImagesService {
         height: row.height,
       },
     };
+  }
+
+  /** The stored bytes of `meta` (or `range` of them), read as the stream is consumed. */
+  async openOriginal(meta: ImageMeta, range?: ByteRange): Promise<Readable> {
+    const opened = await this.o.blobs.open(meta.sha256, range);
+    if (!opened)
+      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${meta.id} are missing`);
+    return opened.stream;
   }
 
   /** The image with `ops` applied: from the derived cache, or rendered and cached. */
