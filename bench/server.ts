@@ -64,7 +64,11 @@ export async function startAgora(
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AGORA_CONFIG: '', ...env } },
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // As `npm start` and bin/agora.js set it (README, Memory).
+      env: { MALLOC_ARENA_MAX: '2', ...process.env, AGORA_CONFIG: '', ...env },
+    },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/readyz`, child);

@@ -9,6 +9,11 @@ import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../../core/errors.js';
 import { FORMATS, formatOf, normaliseOps, type Format, type Ops } from './images.ops.js';
 
+// libvips keeps recent operations and their results (up to 50 MB and 100 of them) in case the
+// same one is asked for again. Agora never asks twice: a repeated derivation is served from its
+// own cache of encoded results. That memory would only be held, never used.
+sharp.cache(false);
+
 export interface Limits {
   maxPixels: number;
   maxFrames: number;
