@@ -14,8 +14,12 @@ export interface RunningServer {
   logger: Logger;
   /** e.g. `http://127.0.0.1:8080` */
   url: string;
-  /** Graceful stop; resolves `true` when everything finished in time. */
-  stop(): Promise<boolean>;
+  /**
+   * Graceful stop; resolves `true` when everything finished in time. With `drainMs`, the node
+   * first drains that long: /readyz answers 503, realtime clients are closed (they resume on
+   * another node), requests are still served, each answer saying `Connection: close`.
+   */
+  stop(options?: { drainMs?: number }): Promise<boolean>;
 }
 
 export async function startServer(
@@ -40,8 +44,15 @@ export async function startServer(
   );
 
   let stopping: Promise<boolean> | undefined;
-  const stop = (): Promise<boolean> => {
+  const stop = (options: { drainMs?: number } = {}): Promise<boolean> => {
     stopping ??= (async () => {
+      const drainMs = options.drainMs ?? 0;
+      if (drainMs > 0) {
+        app.startDraining();
+        const closed = app.realtime.disconnectAll();
+        app.log.info({ drain_ms: drainMs, realtime_closed: closed }, 'draining');
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<false>((resolve) => {
         timer = setTimeout(() => {
@@ -61,8 +72,14 @@ export async function startServer(
 /** Stops `server` on the first SIGTERM or SIGINT and exits: 0 when clean, 1 when time ran out. */
 export function exitOnSignals(server: RunningServer): void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    void server.stop().then((clean) => {
+    // A supervisor or an orchestrator sends SIGTERM: drain first, so that the balancer moves
+    // away. Ctrl-C (SIGINT) is a person at a terminal: stop at once.
+    const drainMs = signal === 'SIGTERM' ? server.app.config.shutdown_drain_ms : 0;
+    server.app.log.info(
+      { signal, drain_ms: drainMs },
+      'shutting down: finishing in-flight requests',
+    );
+    void server.stop({ drainMs }).then((clean) => {
       if (clean) server.app.log.info('shutdown complete');
       else server.app.log.error('shutdown timed out; exiting with requests still open');
       server.logger.flush(() => {

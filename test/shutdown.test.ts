@@ -5,8 +5,34 @@ import { startServerProcess } from './process.js';
 import { openSse, openWs } from './realtime-clients.js';
 
 describe('graceful shutdown', () => {
+  it('drains on SIGTERM: /readyz turns 503 at once while requests are still served, then exits 0', async () => {
+    const server = await startServerProcess(['--data-dir', tempDir()], {
+      AGORA_SHUTDOWN_DRAIN_MS: '5000',
+    });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    await server.waitForLog(/^draining$/);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'draining' });
+    const served = await fetch(`${server.url}/market/buy/1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 1, credit_card: '4242424242424242' }),
+    });
+    expect(served.status).toBe(200);
+    expect(served.headers.get('connection')).toBe('close');
+    expect(await server.exited).toBe(0);
+    const drained = server.lines.findIndex((l) => l.msg === 'draining');
+    const complete = server.lines.findIndex((l) => l.msg === 'shutdown complete');
+    expect(drained).toBeGreaterThanOrEqual(0);
+    expect(complete).toBeGreaterThan(drained);
+  });
+
   it('on SIGTERM finishes in-flight requests, closes realtime connections cleanly and exits 0', async () => {
-    const server = await startServerProcess(['--data-dir', tempDir(), '--log-level', 'debug']);
+    const server = await startServerProcess(['--data-dir', tempDir(), '--log-level', 'debug'], {
+      AGORA_SHUTDOWN_DRAIN_MS: '300',
+    });
     const sse = openSse(`${server.url}/events?topics=bye`);
     await sse.response;
     const ws = openWs(`${server.url.replace('http', 'ws')}/ws?topics=bye`);
@@ -59,7 +85,9 @@ describe('graceful shutdown', () => {
   });
 
   it('refuses new connections once shutting down', async () => {
-    const server = await startServerProcess(['--data-dir', tempDir()]);
+    const server = await startServerProcess(['--data-dir', tempDir()], {
+      AGORA_SHUTDOWN_DRAIN_MS: '0',
+    });
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();

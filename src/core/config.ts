@@ -72,6 +72,8 @@ export const ConfigSchema = Type.Object(
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    /** On SIGTERM, how long the node keeps serving with /readyz at 503 before it stops. */
+    shutdown_drain_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }),
     http: Type.Object(
       {
         /** A request's headers must arrive within this (a trickle of headers is cut off). */
@@ -251,6 +253,12 @@ export const SETTINGS: readonly Setting[] = [
     key: 'shutdown_timeout_ms',
     env: 'AGORA_SHUTDOWN_TIMEOUT_MS',
     description: 'how long in-flight requests may take to finish on SIGTERM',
+  },
+  {
+    key: 'shutdown_drain_ms',
+    env: 'AGORA_SHUTDOWN_DRAIN_MS',
+    description:
+      'on SIGTERM, how long the node keeps serving with /readyz at 503 before it stops (balancers move away)',
   },
   {
     key: 'http.headers_timeout_ms',

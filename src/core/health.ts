@@ -13,7 +13,12 @@ const Check = Type.Union([Type.Literal('ok'), Type.String()]);
 /** Each dependency has this long to answer, so that `/readyz` answers within a second. */
 const READY_TIMEOUT_MS = 800;
 const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')]),
+  status: Type.Union([
+    Type.Literal('ok'),
+    Type.Literal('degraded'),
+    Type.Literal('unavailable'),
+    Type.Literal('draining'),
+  ]),
   checks: Type.Object({ database: Check, bus: Check }),
 });
 
@@ -43,6 +48,12 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
+      // Stopping: the balancer must send new requests elsewhere while this node finishes.
+      if (app.draining) {
+        return reply
+          .code(503)
+          .send({ status: 'draining', checks: { database: 'draining', bus: 'draining' } });
+      }
       const outcome = async (probe: () => Promise<void>): Promise<string> => {
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<string>((resolve) => {
@@ -86,5 +97,5 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
 export default fp(healthPlugin, {
   name: 'agora-health',
   fastify: '5.x',
-  dependencies: ['agora-db', 'agora-bus'],
+  dependencies: ['agora-db', 'agora-bus', 'agora-request-id'],
 });

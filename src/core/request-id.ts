@@ -20,11 +20,30 @@ export function genReqId(req: IncomingMessage): string {
   return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** True once the node drains before stopping (SIGTERM): /readyz answers 503. */
+    readonly draining: boolean;
+    /** Starts draining: /readyz turns 503 and every answer says `Connection: close`. */
+    startDraining(): void;
+  }
+}
+
 async function requestIdPlugin(app: FastifyInstance): Promise<void> {
   // Node closes idle keep-alive connections once, when closing starts; a connection whose request
-  // finishes later would stay open until the shutdown timeout. Tell those clients to go.
+  // finishes later would stay open until the shutdown timeout. Tell those clients to go. While
+  // draining too: a proxy that kept a connection idle could send on it just as it closes (a 502
+  // for a POST); told to close, it opens a new one, to another node once this one stops.
   let closing = false;
+  let draining = false;
   app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.decorate('draining', {
+    getter: () => draining,
+  });
+  app.decorate('startDraining', () => {
+    draining = true;
     closing = true;
   });
   // One callback-style hook for both headers: on the hottest path, each hook phase and each async
