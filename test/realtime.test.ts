@@ -56,7 +56,7 @@ describe('fan-out', () => {
         type: 'tick',
         data: { i: 999 },
       });
-      expect(frames[999]!.id).toBe('fan.out=1000');
+      expect(frames[999]!.id).toMatch(/^@=[\w-]+&fan\.out=1000$/);
       c.close();
     }
     for (const c of ws) {
@@ -75,7 +75,11 @@ describe('fan-out', () => {
   it('delivers only the topics a client subscribed to', async () => {
     const ws = openWs(`${wsBase}/ws?topics=only.a`);
     await ws.control.until(1);
-    expect(ws.control.items[0]).toEqual({ op: 'subscribed', topics: { 'only.a': 0 } });
+    expect(ws.control.items[0]).toEqual({
+      op: 'subscribed',
+      topics: { 'only.a': 0 },
+      epoch: (await t.app.bus.latest('only.a')).epoch,
+    });
     await t.app.bus.publish('only.b', 'x', 1);
     await t.app.bus.publish('only.a', 'x', 2);
     const [first] = await ws.until(1);
@@ -92,7 +96,7 @@ describe('resume', () => {
     await publish('res.b', 5);
     const seen = await first.until(35);
     const lastId = seen[34]!.id!;
-    expect(lastId).toBe('res.a=30&res.b=5');
+    expect(lastId).toBe(`@=${(await t.app.bus.latest('res.a')).epoch}&res.a=30&res.b=5`);
     first.close();
     await first.closed;
 
@@ -129,6 +133,7 @@ describe('resume', () => {
     expect((await back.control.until(1))[0]).toEqual({
       op: 'subscribed',
       topics: { 'res.ws': 25 },
+      epoch: (await t.app.bus.latest('res.ws')).epoch,
     });
     back.socket.close();
   });

@@ -7,9 +7,11 @@
  * unreachable exits 2 within the configured bound, naming the URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable, redisNamespace } from '../helper.js';
+import path from 'node:path';
+import { redisAvailable, redisNamespace, tempDir } from '../helper.js';
 import { runCli, startServerProcess, type ServerProcess } from '../process.js';
-import { openWs, type WsClient } from '../realtime-clients.js';
+import { openSse, openWs, type WsClient } from '../realtime-clients.js';
+import { startRedisServer } from '../redis-server.js';
 import { REDIS_URL } from '../services.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { startBuyers } from './load.js';
@@ -19,6 +21,15 @@ const CONNECT_TIMEOUT_MS = 1000;
 /** A purchase never waits on the bus: one still unanswered after this counts as hung. */
 const PATIENCE_MS = 3000;
 const PRODUCT = 1;
+
+/** Resolves with the next gap the WebSocket client receives. */
+async function nextGap(ws: WsClient): Promise<Record<string, unknown>> {
+  for (let seen = ws.control.items.length; ; seen++) {
+    const items = await ws.control.until(seen + 1);
+    const message = items[seen];
+    if (message?.op === 'gap') return message;
+  }
+}
 
 describe.runIf(redisAvailable())('a Redis that fails under load', () => {
   let ns: Awaited<ReturnType<typeof redisNamespace>>;
@@ -62,15 +73,6 @@ describe.runIf(redisAvailable())('a Redis that fails under load', () => {
     return { status: res.status, body: await res.json() };
   }
 
-  /** Resolves with the next gap the WebSocket client receives. */
-  async function nextGap(): Promise<Record<string, unknown>> {
-    for (let seen = ws.control.items.length; ; seen++) {
-      const items = await ws.control.until(seen + 1);
-      const message = items[seen];
-      if (message?.op === 'gap') return message;
-    }
-  }
-
   /**
    * Runs `fault` under load: purchases go on being answered 200 throughout, the live client
    * gets a gap, and after `restore` events reach it again.
@@ -79,7 +81,7 @@ describe.runIf(redisAvailable())('a Redis that fails under load', () => {
     const load = startBuyers(server.url, PRODUCT, { buyers: 8, patienceMs: PATIENCE_MS });
     await load.answered(30, [200]);
     await ws.until(ws.items.length + 1);
-    const gap = nextGap();
+    const gap = nextGap(ws);
     fault();
     expect(await gap).toMatchObject({ op: 'gap', topic: `product.${PRODUCT}` });
     // Purchases carry on while the bus is down.
@@ -149,6 +151,168 @@ describe.runIf(redisAvailable())('a node started while Redis is unreachable', ()
       }
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+/** One frame a live client saw: an event (the new price it announced) or a gap. */
+type Seen = { gap: true } | { price: number };
+
+/**
+ * No silent gap: every acknowledged price (in order) reached the client, or a gap came after the
+ * last price it did get and before the next one. Returns the prices missed (behind a gap).
+ */
+function expectNoSilentGap(acknowledged: number[], seen: Seen[]): number[] {
+  const missed: number[] = [];
+  let next = 0; // index in `acknowledged` of the next price expected
+  let gapSince = false;
+  for (const frame of seen) {
+    if ('gap' in frame) {
+      gapSince = true;
+      continue;
+    }
+    const at = acknowledged.indexOf(frame.price, next);
+    if (at < 0) continue; // a change the test did not make (none here) or a repeat
+    if (at > next) {
+      expect(
+        gapSince,
+        `prices ${acknowledged.slice(next, at).join(',')} missed without a gap`,
+      ).toBe(true);
+      missed.push(...acknowledged.slice(next, at));
+    }
+    next = at + 1;
+    gapSince = false;
+  }
+  return missed;
+}
+
+function wsFrames(ws: WsClient): Seen[] {
+  const frames: Seen[] = [];
+  ws.socket.on('message', (raw: Buffer) => {
+    const m = JSON.parse(raw.toString()) as { op: string; data?: { new_price?: number } };
+    if (m.op === 'gap') frames.push({ gap: true });
+    else if (m.op === 'event' && typeof m.data?.new_price === 'number')
+      frames.push({ price: m.data.new_price });
+  });
+  return frames;
+}
+
+async function setPrice(base: string, price: number): Promise<boolean> {
+  const res = await fetch(`${base}/product/1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ description: 'apple', price }),
+  });
+  await res.text();
+  return res.status === 200;
+}
+
+describe.runIf(redisAvailable())('a Redis restarted without persistence', () => {
+  it('gives every live and resuming client every acknowledged change, or a gap first', async () => {
+    const redis = await startRedisServer();
+    const server = await startServerProcess(['--redis-url', redis.url, '--db', 'sqlite::memory:'], {
+      AGORA_REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+      AGORA_REDIS_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    });
+    const ws = openWs(`${server.url.replace(/^http/, 'ws')}/ws?topics=product.1`);
+    const frames = wsFrames(ws);
+    const sse = openSse(`${server.url}/events?topics=product.1`, {}, ['subscribed', 'ping']);
+    try {
+      await ws.opened;
+      await ws.control.until(1);
+      await sse.response;
+      const acknowledged: number[] = [];
+      let price = 1000;
+      const change = async (): Promise<void> => {
+        price += 1;
+        if (await setPrice(server.url, price)) acknowledged.push(price);
+      };
+      for (let i = 0; i < 20; i++) await change();
+      await ws.until(20);
+      // Where an SSE client that drops now will resume: offsets of the old numbering.
+      const resumeFrom = (await sse.until(20))[19]!.id!;
+      sse.close();
+
+      const lost = nextGap(ws);
+      await redis.kill();
+      await lost;
+      // Changes while Redis is down are committed and acknowledged; their events are lost.
+      for (let i = 0; i < 5; i++) await change();
+      await redis.start();
+      // Fewer changes than before the restart: the new offsets stay below the old ones.
+      for (;;) {
+        await change();
+        if (frames.filter((f) => 'price' in f).length > 20) break;
+      }
+      for (let i = 0; i < 4; i++) await change();
+      await ws.until(ws.items.length + 1);
+
+      const missed = expectNoSilentGap(acknowledged, frames);
+      expect(missed.length).toBeGreaterThanOrEqual(5);
+
+      // A client resuming with a Last-Event-ID of the old numbering is told of the gap first.
+      const back = openSse(
+        `${server.url}/events?topics=product.1`,
+        { 'last-event-id': resumeFrom },
+        ['subscribed'],
+      );
+      const [first] = await back.until(1);
+      expect(first?.event).toBe('gap');
+      back.close();
+    } finally {
+      ws.socket.close();
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await redis.stop();
+    }
+  });
+});
+
+describe.runIf(redisAvailable())('a publish lost between one node and Redis', () => {
+  it('reaches the other nodes’ clients as a gap, not as silence', async () => {
+    const target = new URL(REDIS_URL);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    const ns = await redisNamespace();
+    const dir = tempDir();
+    const common = {
+      AGORA_REDIS_PREFIX: ns.prefix,
+      AGORA_REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+      AGORA_REDIS_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+      AGORA_MARKET_READ_CACHE_MS: '0',
+    };
+    const db = ['--db', `sqlite:${path.join(dir, 'agora.db')}`, '--modules', 'market'];
+    // Node A reaches Redis through the proxy; node B directly. Both share one SQLite file.
+    const a = await startServerProcess([...db, '--redis-url', proxy.url(REDIS_URL)], common);
+    const b = await startServerProcess([...db, '--redis-url', REDIS_URL], common);
+    const ws = openWs(`${b.url.replace(/^http/, 'ws')}/ws?topics=product.1`);
+    const frames = wsFrames(ws);
+    try {
+      await ws.opened;
+      await ws.control.until(1);
+      const acknowledged: number[] = [];
+      const change = async (node: ServerProcess, price: number): Promise<void> => {
+        if (await setPrice(node.url, price)) acknowledged.push(price);
+      };
+      await change(a, 501);
+      await change(b, 502);
+      await ws.until(2);
+      // A loses Redis: its change commits, its event is lost; B's client hears nothing of it...
+      proxy.refuse();
+      proxy.reset();
+      await change(a, 503);
+      proxy.restore();
+      // ...until the next event, which comes with a jump: a gap first.
+      await a.waitForLog(/offset of an unpublished event is used up/);
+      await change(b, 504);
+      await ws.until(3);
+      expect(acknowledged).toEqual([501, 502, 503, 504]);
+      expect(expectNoSilentGap(acknowledged, frames)).toEqual([503]);
+    } finally {
+      ws.socket.close();
+      for (const node of [a, b]) node.child.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+      await proxy.close();
+      await ns.clear();
     }
   });
 });

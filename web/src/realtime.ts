@@ -8,6 +8,8 @@
 export interface RealtimeEvent {
   topic: string;
   offset: number;
+  /** The numbering `offset` belongs to; a new one (the server's bus restarted) comes after a gap. */
+  epoch: string;
   type: string;
   data: unknown;
   at: string;
@@ -23,7 +25,7 @@ export interface TopicSocketHandlers {
 
 type ServerMessage =
   | ({ op: 'event' } & RealtimeEvent)
-  | { op: 'subscribed'; topics: Record<string, number> }
+  | { op: 'subscribed'; topics: Record<string, number>; epoch?: string }
   | { op: 'unsubscribed'; topics: string[] }
   | { op: 'gap'; topic: string }
   | { op: 'error'; code: string; message: string }
@@ -33,6 +35,8 @@ export class TopicSocket {
   private socket: WebSocket | null = null;
   private readonly topics = new Set<string>();
   private readonly cursor = new Map<string, number>();
+  /** The epoch of the cursor's offsets, sent back when resubscribing. */
+  private epoch: string | undefined;
   private readonly confirmed = new Set<string>();
   private retryMs = 250;
   private closed = false;
@@ -81,17 +85,26 @@ export class TopicSocket {
         const offset = this.cursor.get(t);
         if (offset !== undefined) from[t] = offset;
       }
-      this.send({ op: 'subscribe', topics: [...this.topics], from });
+      this.send({
+        op: 'subscribe',
+        topics: [...this.topics],
+        from,
+        ...(this.epoch === undefined ? {} : { epoch: this.epoch }),
+      });
     });
     socket.addEventListener('message', (message: MessageEvent<string>) => {
       const data = JSON.parse(message.data) as ServerMessage;
       if (data.op === 'event') {
         if (!this.topics.has(data.topic)) return;
         this.cursor.set(data.topic, data.offset);
+        this.epoch = data.epoch;
         this.handlers.onEvent(data);
       } else if (data.op === 'subscribed') {
+        // Another numbering: the offsets seen before mean nothing in it (a gap came first).
+        const renumbered = data.epoch !== undefined && data.epoch !== this.epoch;
+        if (data.epoch !== undefined) this.epoch = data.epoch;
         for (const [topic, offset] of Object.entries(data.topics)) {
-          if (offset > (this.cursor.get(topic) ?? -1)) this.cursor.set(topic, offset);
+          if (renumbered || offset > (this.cursor.get(topic) ?? -1)) this.cursor.set(topic, offset);
           this.confirmed.add(topic);
         }
         this.handlers.onSubscribed?.([...this.confirmed]);

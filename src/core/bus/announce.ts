@@ -17,6 +17,8 @@ export function createAnnouncer(
   publish: Bus['publish'],
   listeners: LocalListeners,
   logger: FastifyBaseLogger,
+  /** Told of each topic whose event could not be published (the Redis bus marks the hole). */
+  onFailure?: (topic: string) => void,
 ): Announcer {
   const pending = new Set<Promise<void>>();
   return {
@@ -29,6 +31,7 @@ export function createAnnouncer(
             'bus: an event of a committed change could not be published; subscribers get a gap',
           );
           listeners.gap(topic);
+          onFailure?.(topic);
         },
       );
       pending.add(done);

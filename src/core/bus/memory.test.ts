@@ -12,8 +12,10 @@ describe('memory bus', () => {
     const b1 = await bus.publish('b', 't', 1);
     const a2 = await bus.publish('a', 't', 2);
     expect([a1.offset, b1.offset, a2.offset]).toEqual([1, 1, 2]);
-    expect(await bus.latest('a')).toBe(2);
-    expect(await bus.latest('never')).toBe(0);
+    const { epoch } = await bus.latest('a');
+    expect(await bus.latest('a')).toEqual({ epoch, offset: 2 });
+    expect(await bus.latest('never')).toEqual({ epoch, offset: 0 });
+    expect(a2.epoch).toBe(epoch);
   });
 
   it('delivers to every listener of the topic, in order, and stops after close', async () => {
@@ -53,7 +55,7 @@ describe('memory bus', () => {
     expect(old.events.map((e) => e.offset)).toEqual([16, 17, 18, 19, 20]);
     expect(old.complete).toBe(false);
     const upToDate = await bus.history('t', 20);
-    expect(upToDate).toEqual({ events: [], complete: true, latest: 20 });
+    expect(upToDate).toEqual({ events: [], complete: true, latest: 20, epoch: upToDate.epoch });
   });
 
   it('treats a cursor beyond the latest offset as a restarted bus: replays all it has, incomplete', async () => {
@@ -62,6 +64,19 @@ describe('memory bus', () => {
     const page = await bus.history('t', 99);
     expect(page.events.map((e) => e.offset)).toEqual([1]);
     expect(page.complete).toBe(false);
+  });
+
+  it('numbers afresh in a new epoch: a cursor of another epoch gets everything retained, incomplete', async () => {
+    const before = createMemoryBus({ history: 5, logger });
+    const seen = await before.publish('t', 'x', 1);
+    const after = createMemoryBus({ history: 5, logger });
+    await after.publish('t', 'x', 1);
+    await after.publish('t', 'x', 2);
+    const page = await after.history('t', seen.offset, seen.epoch);
+    expect(page.epoch).not.toBe(seen.epoch);
+    expect(page.events.map((e) => e.offset)).toEqual([1, 2]);
+    expect(page.complete).toBe(false);
+    expect((await after.history('t', 1, page.epoch)).complete).toBe(true);
   });
 
   it('refuses to publish once closed and fails its readiness ping', async () => {

@@ -2,10 +2,11 @@
  * The embedded bus: everything in this process. Each topic keeps its last offset and a bounded
  * ring of recent events for resuming clients; listeners are this process's.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { createAnnouncer } from './announce.js';
 import { LocalListeners } from './listeners.js';
-import type { Bus, BusEvent, HistoryPage } from './types.js';
+import { historyPage, type Bus, type BusEvent } from './types.js';
 
 interface TopicState {
   offset: number;
@@ -23,6 +24,8 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
   const topics = new Map<string, TopicState>();
   const listeners = new LocalListeners(options.logger);
   const now = options.now ?? (() => new Date());
+  // This process's numbering: a client that saw offsets of an earlier run is told of the gap.
+  const epoch = randomBytes(6).toString('base64url');
   let closed = false;
 
   function state(topic: string): TopicState {
@@ -38,7 +41,14 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
     if (closed) return Promise.reject(new Error('bus is closed'));
     const s = state(topic);
     s.offset += 1;
-    const event: BusEvent<T> = { topic, offset: s.offset, type, data, at: now().toISOString() };
+    const event: BusEvent<T> = {
+      topic,
+      offset: s.offset,
+      epoch,
+      type,
+      data,
+      at: now().toISOString(),
+    };
     if (options.history > 0) {
       s.history.push(event);
       // Amortised trim: drop a chunk at once instead of shifting on every publish.
@@ -58,25 +68,14 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
 
     subscribe: (topic, listener, onGap) => listeners.add(topic, listener, onGap),
 
-    latest(topic: string): Promise<number> {
-      return Promise.resolve(topics.get(topic)?.offset ?? 0);
+    latest(topic: string) {
+      return Promise.resolve({ epoch, offset: topics.get(topic)?.offset ?? 0 });
     },
 
-    history(topic: string, after: number): Promise<HistoryPage> {
+    history(topic: string, after: number, seenEpoch?: string) {
       const s = topics.get(topic);
-      const latest = s?.offset ?? 0;
       const retained = s && options.history > 0 ? s.history.slice(-options.history) : [];
-      if (after > latest) {
-        // The client saw offsets this bus never issued (it restarted): replay all we have, flag it.
-        return Promise.resolve({ events: retained, complete: false, latest });
-      }
-      const oldest = retained[0]?.offset ?? latest + 1;
-      return Promise.resolve({
-        events: retained.filter((e) => e.offset > after),
-        // Complete when nothing between `after` and the oldest retained event was dropped.
-        complete: oldest <= after + 1,
-        latest,
-      });
+      return Promise.resolve(historyPage(retained, s?.offset ?? 0, epoch, after, seenEpoch));
     },
 
     ping() {

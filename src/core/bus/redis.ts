@@ -5,13 +5,14 @@
  * Publishing is one Lua script (increment the offset, append to the history, trim it, publish),
  * so offsets are issued and delivered in the same order on every node.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
 import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
 import { createAnnouncer } from './announce.js';
 import { LocalListeners } from './listeners.js';
-import type { Bus, BusEvent, HistoryPage } from './types.js';
+import { historyPage, type Bus, type BusEvent } from './types.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -32,17 +33,41 @@ const WATCH_MS = 1000;
 /** Reconnection attempts back off up to this. */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
-// KEYS[1] offset counter, KEYS[2] history list; ARGV: channel, history size, JSON without offset.
+// Each script first makes sure the numbering has an epoch: a Redis restarted without
+// persistence has lost its counters, and whichever node touches it first names the new epoch
+// (ARGV[1] of the position scripts, ARGV[4] here); everyone else reads it.
+
+// KEYS: offset counter, history list, epoch; ARGV: channel, history size, JSON without offset
+// and epoch, candidate epoch. Returns {offset, epoch}.
 const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  redis.call('SET', KEYS[3], ARGV[4])
+  epoch = ARGV[4]
+end
 local offset = redis.call('INCR', KEYS[1])
-local event = string.sub(ARGV[3], 1, -2) .. ',"offset":' .. offset .. '}'
+local event = string.sub(ARGV[3], 1, -2) .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
 local keep = tonumber(ARGV[2])
 if keep > 0 then
   redis.call('RPUSH', KEYS[2], event)
   redis.call('LTRIM', KEYS[2], -keep, -1)
 end
 redis.call('PUBLISH', ARGV[1], event)
-return offset
+return {offset, epoch}
+`;
+
+// KEYS: offset counter, epoch, history list; ARGV: candidate epoch, 1 to include the history.
+// Returns {offset, epoch, history}.
+const POSITION_SCRIPT = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  redis.call('SET', KEYS[2], ARGV[1])
+  epoch = ARGV[1]
+end
+local offset = tonumber(redis.call('GET', KEYS[1]) or '0')
+local history = {}
+if ARGV[2] == '1' then history = redis.call('LRANGE', KEYS[3], 0, -1) end
+return {offset, epoch, history}
 `;
 
 function isBusEvent(value: unknown): value is BusEvent {
@@ -51,6 +76,7 @@ function isBusEvent(value: unknown): value is BusEvent {
   return (
     typeof v.topic === 'string' &&
     typeof v.offset === 'number' &&
+    typeof v.epoch === 'string' &&
     typeof v.type === 'string' &&
     typeof v.at === 'string'
   );
@@ -124,7 +150,11 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       { cause: err },
     );
   }
-  commands.defineCommand('agoraPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+  commands.defineCommand('agoraPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
+  commands.defineCommand('agoraPosition', { numberOfKeys: 3, lua: POSITION_SCRIPT });
+  const epochKey = `${prefix}bus:epoch`;
+  // What this node proposes as the epoch, should the numbering be new.
+  const candidateEpoch = randomBytes(6).toString('base64url');
 
   subscriber.on('message', (_channel: string, text: string) => {
     let event: unknown;
@@ -189,30 +219,63 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       }
     });
 
-  const runPublish = commands as Redis & {
+  const scripts = commands as Redis & {
     agoraPublish(
       seq: string,
       history: string,
+      epoch: string,
       channel: string,
       keep: number,
       json: string,
-    ): Promise<number>;
+      candidate: string,
+    ): Promise<[number, string]>;
+    agoraPosition(
+      seq: string,
+      epoch: string,
+      history: string,
+      candidate: string,
+      withHistory: '0' | '1',
+    ): Promise<[number, string, string[]]>;
   };
 
   async function publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>> {
     const at = now().toISOString();
-    // The script appends the offset to this JSON object: topic, type, data and at come first.
+    // The script appends the offset and epoch to this JSON object: topic, type, data, at first.
     const json = JSON.stringify({ topic, type, data, at });
-    const offset = await runPublish.agoraPublish(
+    const [offset, epoch] = await scripts.agoraPublish(
       seqKey(topic),
       historyKey(topic),
+      epochKey,
       channel,
       options.history,
       json,
+      candidateEpoch,
     );
-    return { topic, offset, type, data, at };
+    return { topic, offset, epoch, type, data, at };
   }
-  const announcer = createAnnouncer(publish, listeners, logger);
+
+  // A publish that failed leaves a hole the other nodes cannot see: their subscribers would go
+  // from offset n to n+1 without the lost event. Using its offset up (one INCR, once Redis
+  // answers again) turns the loss into a jump, which every subscriber reports as a gap.
+  const unpublished = new Set<string>();
+  const burn = async (): Promise<void> => {
+    for (const topic of [...unpublished]) {
+      try {
+        await commands.incr(seqKey(topic));
+        unpublished.delete(topic);
+        logger.info({ topic }, 'redis bus: the offset of an unpublished event is used up');
+      } catch {
+        return; // Still down: tried again when the connection is back.
+      }
+    }
+  };
+  commands.on('ready', () => {
+    void burn();
+  });
+  const announcer = createAnnouncer(publish, listeners, logger, (topic) => {
+    unpublished.add(topic);
+    void burn();
+  });
 
   return {
     kind: 'redis',
@@ -221,24 +284,28 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
 
     subscribe: (topic, listener, onGap) => listeners.add(topic, listener, onGap),
 
-    async latest(topic: string): Promise<number> {
-      return Number((await commands.get(seqKey(topic))) ?? 0);
+    async latest(topic: string) {
+      const [offset, epoch] = await scripts.agoraPosition(
+        seqKey(topic),
+        epochKey,
+        historyKey(topic),
+        candidateEpoch,
+        '0',
+      );
+      return { epoch, offset };
     },
 
-    async history(topic: string, after: number): Promise<HistoryPage> {
-      const [latestText, items] = await Promise.all([
-        commands.get(seqKey(topic)),
-        commands.lrange(historyKey(topic), 0, -1),
-      ]);
-      const latest = Number(latestText ?? 0);
-      const retained = parse(items);
-      if (after > latest) return { events: retained, complete: false, latest };
-      const oldest = retained[0]?.offset ?? latest + 1;
-      return {
-        events: retained.filter((e) => e.offset > after),
-        complete: oldest <= after + 1,
-        latest,
-      };
+    async history(topic: string, after: number, seenEpoch?: string) {
+      const [latest, epoch, items] = await scripts.agoraPosition(
+        seqKey(topic),
+        epochKey,
+        historyKey(topic),
+        candidateEpoch,
+        '1',
+      );
+      // Only events of the current epoch count (a list left from before would not be).
+      const retained = parse(items).filter((e) => e.epoch === epoch);
+      return historyPage(retained, latest, epoch, after, seenEpoch);
     },
 
     async ping(): Promise<void> {

@@ -3,10 +3,16 @@
  * Modules only ever see this interface.
  */
 
-/** One published event. `offset` grows by one per event within its topic, starting at 1. */
+/**
+ * One published event. `offset` grows by one per event within its topic, starting at 1, within
+ * an `epoch`: the lifetime of the bus's numbering. A bus that lost its numbering (an in-process
+ * bus after a restart, a Redis restarted without persistence) starts a new epoch, so that an
+ * offset from before is never taken for one from after.
+ */
 export interface BusEvent<T = unknown> {
   topic: string;
   offset: number;
+  epoch: string;
   type: string;
   data: T;
   /** ISO-8601 publication time. */
@@ -25,13 +31,24 @@ export interface Subscription {
   close(): void;
 }
 
+/** Where a topic stands: its epoch and latest offset (0: nothing published in this epoch). */
+export interface Position {
+  epoch: string;
+  offset: number;
+}
+
 export interface HistoryPage {
   /** Retained events with an offset above the one asked for, oldest first. */
   events: BusEvent[];
-  /** False when events after the requested offset were already dropped from the bounded history. */
+  /**
+   * False when events after the requested offset are not all here: dropped from the bounded
+   * history, never published (a failed publish leaves its offset unused), or of another epoch.
+   */
   complete: boolean;
   /** The topic's latest offset (0: nothing published yet). */
   latest: number;
+  /** The epoch of `latest` and of the events. */
+  epoch: string;
 }
 
 export interface Bus {
@@ -50,10 +67,13 @@ export interface Bus {
    * `onGap` when some may have been missed.
    */
   subscribe(topic: string, listener: Listener, onGap?: GapListener): Subscription;
-  /** The topic's latest offset (0: nothing published yet). */
-  latest(topic: string): Promise<number>;
-  /** What the bounded history holds after `after` (the last offset a client has seen). */
-  history(topic: string, after: number): Promise<HistoryPage>;
+  /** The topic's epoch and latest offset. */
+  latest(topic: string): Promise<Position>;
+  /**
+   * What the bounded history holds after `after` (the last offset a client has seen, in
+   * `epoch` when the client knows it; another epoch makes the page incomplete).
+   */
+  history(topic: string, after: number, epoch?: string): Promise<HistoryPage>;
   /** Resolves when the bus is usable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -65,4 +85,26 @@ export const TOPIC_MAX_LENGTH = 100;
 
 export function isValidTopic(topic: string): boolean {
   return topic.length <= TOPIC_MAX_LENGTH && TOPIC_PATTERN.test(topic);
+}
+
+/**
+ * The history page of `retained` events (oldest first, all of `epoch`) for a client that saw
+ * `after` in `seenEpoch`: complete only when every offset from `after + 1` to `latest` is there.
+ * Shared by every bus, so that they judge gaps alike.
+ */
+export function historyPage(
+  retained: readonly BusEvent[],
+  latest: number,
+  epoch: string,
+  after: number,
+  seenEpoch: string | undefined,
+): HistoryPage {
+  if ((seenEpoch !== undefined && seenEpoch !== epoch) || after > latest) {
+    // Offsets of another numbering (the bus restarted): replay everything retained, flag it.
+    return { events: [...retained], complete: false, latest, epoch };
+  }
+  const events = retained.filter((e) => e.offset > after);
+  const complete =
+    events.length === latest - after && events.every((e, i) => e.offset === after + 1 + i);
+  return { events, complete, latest, epoch };
 }

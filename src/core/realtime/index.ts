@@ -15,10 +15,10 @@ import { isValidTopic } from '../bus/types.js';
 import { AppError, ErrorBody } from '../errors.js';
 import type { LiveConnection, RealtimeContext } from './context.js';
 import { openEventStream, type EventStreamOptions } from './sse.js';
-import { parseCursor, type Cursor } from './subscriber.js';
+import { parseResume, type Resume } from './subscriber.js';
 import { handleSocket } from './websocket.js';
 
-export type { Cursor } from './subscriber.js';
+export type { Cursor, Resume } from './subscriber.js';
 export type { EventStreamOptions } from './sse.js';
 
 declare module 'fastify' {
@@ -29,8 +29,11 @@ declare module 'fastify' {
         reply: FastifyReply,
         options: EventStreamOptions,
       ): Promise<void>;
-      /** The resume cursor a request carries (`Last-Event-ID` header or `last_event_id` query). */
-      resumeCursor(request: FastifyRequest): Cursor;
+      /**
+       * Where a request resumes (`Last-Event-ID` header or `last_event_id` query): offsets and
+       * their epoch; spread it into `openEventStream`'s options.
+       */
+      resumeCursor(request: FastifyRequest): Resume;
       /** Parses `a,b,c` into valid, distinct topics or throws a 400 `AppError`. */
       parseTopics(list: string): string[];
       readonly connections: number;
@@ -56,6 +59,7 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
         text = JSON.stringify({
           topic: event.topic,
           offset: event.offset,
+          epoch: event.epoch,
           type: event.type,
           data: event.data,
           at: event.at,
@@ -110,12 +114,12 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
     return topics;
   }
 
-  function resumeCursor(request: FastifyRequest): Cursor {
+  function resumeCursor(request: FastifyRequest): Resume {
     const header = request.headers['last-event-id'];
     const query = (request.query as Record<string, unknown> | undefined)?.last_event_id;
     const text =
       typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
-    return parseCursor(text, isValidTopic);
+    return parseResume(text, isValidTopic);
   }
 
   app.decorate('realtime', {
@@ -154,7 +158,7 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
         tags: ['realtime'],
         summary: 'Server-Sent Events for a set of topics',
         description:
-          'Each event has `event: <type>`, `data: {topic, offset, type, data, at}` and an `id:` that resumes every topic when sent back as `Last-Event-ID`.',
+          'Each event has `event: <type>`, `data: {topic, offset, epoch, type, data, at}` and an `id:` that resumes every topic when sent back as `Last-Event-ID`; `event: gap` (`{topic, after, latest}`) says events may have been missed: reload.',
         querystring: TopicsQuery,
         produces: ['text/event-stream'],
         response: { 200: { type: 'string', description: 'text/event-stream' }, 400: ErrorBody },
@@ -162,7 +166,7 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const topics = parseTopics(request.query.topics);
-      await app.realtime.openEventStream(request, reply, { topics, from: resumeCursor(request) });
+      await app.realtime.openEventStream(request, reply, { topics, ...resumeCursor(request) });
     },
   );
 

@@ -11,6 +11,8 @@ export interface EventStreamOptions {
   topics: readonly string[];
   /** Where to resume (parsed from `Last-Event-ID`); topics not in it start live. */
   from?: Cursor;
+  /** The epoch of `from`'s offsets, when the client knows it. */
+  epoch?: string;
   /** Events written right after the subscription is in place and before any live event (a snapshot). */
   prelude?: () => Promise<{ event: string; data: unknown }[]>;
 }
@@ -64,7 +66,7 @@ export async function openEventStream(
     deliver(event: BusEvent) {
       ctx.metrics.delivered.inc({ transport: 'sse' });
       write(
-        `id: ${formatCursor(subscriber.cursor())}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`,
+        `id: ${formatCursor(subscriber.cursor(), subscriber.epoch)}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`,
       );
     },
     onGap(topic, info) {
@@ -97,9 +99,10 @@ export async function openEventStream(
   res.on('error', close);
 
   try {
-    const cursor = await subscriber.add(options.topics, options.from);
+    const cursor = await subscriber.add(options.topics, options.from, options.epoch);
+    const { epoch } = subscriber;
     const head = [
-      `id: ${formatCursor(subscriber.cursor())}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor })}\n\n`,
+      `id: ${formatCursor(subscriber.cursor(), epoch)}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor, epoch })}\n\n`,
     ];
     if (options.prelude) {
       for (const item of await options.prelude()) {

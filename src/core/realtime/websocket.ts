@@ -1,10 +1,11 @@
 /**
  * The WebSocket gateway (`/ws`). Messages are JSON objects with an `op`:
  *
- * client → server: `{op:"subscribe", topics:[…], from?:{topic: offset}}`,
+ * client → server: `{op:"subscribe", topics:[…], from?:{topic: offset}, epoch?}`,
  *                  `{op:"unsubscribe", topics:[…]}`, `{op:"ping"}`
- * server → client: `{op:"subscribed", topics:{topic: offset}}`, `{op:"unsubscribed", topics}`,
- *                  `{op:"event", topic, offset, type, data, at}`, `{op:"gap", topic, after, latest}`,
+ * server → client: `{op:"subscribed", topics:{topic: offset}, epoch}`, `{op:"unsubscribed", topics}`,
+ *                  `{op:"event", topic, offset, epoch, type, data, at}`,
+ *                  `{op:"gap", topic, after, latest}`,
  *                  `{op:"error", code, message}`, `{op:"pong"}`
  */
 import type { FastifyBaseLogger } from 'fastify';
@@ -22,6 +23,8 @@ export const ClientMessage = Type.Union([
     op: Type.Literal('subscribe'),
     topics: Topics,
     from: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 0 }))),
+    /** The epoch of `from`'s offsets, as `subscribed` and every event said. */
+    epoch: Type.Optional(Type.String({ maxLength: 64 })),
   }),
   Type.Object({ op: Type.Literal('unsubscribe'), topics: Topics }),
   Type.Object({ op: Type.Literal('ping') }),
@@ -96,6 +99,7 @@ export function handleSocket(
   async function subscribe(
     topics: readonly string[],
     from?: Record<string, number>,
+    epoch?: string,
   ): Promise<void> {
     const bad = topics.find((t) => !isValidTopic(t));
     if (bad !== undefined) {
@@ -110,8 +114,8 @@ export function handleSocket(
       );
       return;
     }
-    const cursor = await subscriber.add([...new Set(topics)], from);
-    reply({ op: 'subscribed', topics: cursor });
+    const cursor = await subscriber.add([...new Set(topics)], from, epoch);
+    reply({ op: 'subscribed', topics: cursor, epoch: subscriber.epoch });
   }
 
   async function onMessage(raw: Buffer, isBinary: boolean): Promise<void> {
@@ -127,7 +131,7 @@ export function handleSocket(
     }
     switch (message.op) {
       case 'subscribe':
-        await subscribe(message.topics, message.from);
+        await subscribe(message.topics, message.from, message.epoch);
         break;
       case 'unsubscribe':
         subscriber.remove(message.topics);

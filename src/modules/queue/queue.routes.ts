@@ -241,7 +241,7 @@ export async function queueRoutes(
   async function events(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await app.realtime.openEventStream(request, reply, {
       topics: [QUEUE_TOPIC],
-      from: app.realtime.resumeCursor(request),
+      ...app.realtime.resumeCursor(request),
       prelude: async () => [{ event: 'snapshot', data: await service.board() }],
     });
   }
