@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -136,5 +137,34 @@ describe('errors in log lines', () => {
     expect(line.err.cause).not.toHaveProperty('sql');
     expect(line.err.cause).not.toHaveProperty('client');
     expect(text).not.toContain('secretKey');
+  });
+});
+
+describe('node id', () => {
+  it('is on every line: the configured name, or host:pid', async () => {
+    const dir = tempDir();
+    const files = [path.join(dir, 'a.log'), path.join(dir, 'b.log')];
+    const named = createLogger({
+      node_id: 'eu-1',
+      log_level: 'info',
+      log_file: files[0]!,
+      log_pretty: false,
+      log_stdout: false,
+    });
+    const unnamed = createLogger({
+      log_level: 'info',
+      log_file: files[1]!,
+      log_pretty: false,
+      log_stdout: false,
+    });
+    named.info('hello');
+    unnamed.info('hello');
+    for (const logger of [named, unnamed])
+      await new Promise<void>((resolve, reject) =>
+        logger.flush((e) => (e ? reject(e) : resolve())),
+      );
+    const [a, b] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { node: string });
+    expect(a?.node).toBe('eu-1');
+    expect(b?.node).toBe(`${hostname()}:${process.pid}`);
   });
 });

@@ -6,6 +6,7 @@
  * came from, and returned deep-frozen.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
@@ -27,6 +28,8 @@ const PrefixesSchema = Type.Object(
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    /** This node's name in every log and audit line; empty: `<hostname>:<pid>`. */
+    node_id: Type.String({ default: '', maxLength: 128 }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     data_dir: Type.String({ minLength: 1, default: './data' }),
     /** Empty: SQLite at `<data_dir>/agora.db`. Otherwise `sqlite:PATH`, `postgres://…`, `mysql://…`. */
@@ -155,6 +158,11 @@ export interface Setting {
 /** Every setting that has an environment variable (and maybe a flag). The README table mirrors it. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'host', env: 'AGORA_HOST', flag: 'host', description: 'address to listen on' },
+  {
+    key: 'node_id',
+    env: 'AGORA_NODE_ID',
+    description: "this node's name in every log and audit line; empty: <hostname>:<pid>",
+  },
   {
     key: 'port',
     env: 'AGORA_PORT',
@@ -317,10 +325,16 @@ export const SETTINGS: readonly Setting[] = [
     description: 'how long an Idempotency-Key of a purchase is remembered',
   },
   {
+    key: 'market.idempotency_takeover_ms',
+    env: 'AGORA_MARKET_IDEMPOTENCY_TAKEOVER_MS',
+    description:
+      'a purchase left pending by a node that died: retries get 409 until its key is this old, then take it over',
+  },
+  {
     key: 'market.read_cache_ms',
     env: 'AGORA_MARKET_READ_CACHE_MS',
     description:
-      'how long product reads may come from memory (own and bus-announced changes are seen at once); 0: off',
+      "how long product reads may come from memory: own changes at once, other nodes' when their event arrives, at worst after this; 0: off",
   },
   {
     key: 'blobs.store',
@@ -781,6 +795,11 @@ export function enabledModules(config: Config): ModuleName[] {
 export function modulePrefix(config: Config, name: string, fallback: string): string {
   const prefixes: Partial<Record<string, string>> = config.prefixes;
   return prefixes[name] ?? fallback;
+}
+
+/** This node's name in logs: `node_id`, or `<hostname>:<pid>`. */
+export function nodeIdOf(config: Pick<Config, 'node_id'>): string {
+  return config.node_id || `${hostname()}:${process.pid}`;
 }
 
 /** The config as shown to an administrator: secrets and passwords in URLs are masked. */

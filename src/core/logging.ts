@@ -18,7 +18,7 @@ import {
   type LogFn,
   type Logger,
 } from 'pino';
-import type { Config } from './config.js';
+import { nodeIdOf, type Config } from './config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -90,6 +90,8 @@ export function serializeError(err: unknown): unknown {
  */
 export function createLogger(
   config: Pick<Config, 'log_level' | 'log_file' | 'log_pretty'> & {
+    /** This node's name on every line (see `nodeIdOf`); lines of several nodes can be told apart. */
+    node_id?: string;
     /** False: the file only. */
     log_stdout?: boolean;
     /** Write the file synchronously (audit trails: a line is on disk before the answer leaves). */
@@ -99,7 +101,7 @@ export function createLogger(
   const options = {
     level: config.log_level,
     redact: { paths: REDACT, censor: '[redacted]' },
-    base: { pid: process.pid },
+    base: { pid: process.pid, node: nodeIdOf({ node_id: config.node_id ?? '' }) },
     serializers: { err: serializeError, error: serializeError },
   };
   const streams: { stream: DestinationStream }[] = [];

@@ -51,6 +51,39 @@ describe.each(dialects())('Idempotency-Key on buy (%s)', (dialect) => {
     expect(await stockOf(t.app, p.id)).toBe(10);
   });
 
+  it('takes over a key left pending by a node that died, once idempotency_takeover_ms has passed', async () => {
+    const p = await createProduct(t.app, { price: 3, stock: 10 });
+    const fingerprint = purchaseFingerprint(p.id, 1, CARD);
+    // Pending for 2 s: within the default 60 s, a retry still waits.
+    const twoSecondsAgo = new Date(Date.now() - 2000).toISOString();
+    expect(await insertPendingKey(t.app.db, `dead-${p.id}`, fingerprint, twoSecondsAgo)).toBe(true);
+    expect((await buy(t.app, p.id, 1, { key: `dead-${p.id}` })).statusCode).toBe(409);
+    // A node set to take over after 1 s buys, once.
+    const quick = await buildTestApp({
+      dialect,
+      config: { market: { idempotency_takeover_ms: 1000 } },
+    });
+    try {
+      const q = await createProduct(quick.app, { price: 3, stock: 10 });
+      const key = `dead-${q.id}`;
+      expect(
+        await insertPendingKey(
+          quick.app.db,
+          key,
+          purchaseFingerprint(q.id, 1, CARD),
+          twoSecondsAgo,
+        ),
+      ).toBe(true);
+      const retried = await buy(quick.app, q.id, 1, { key });
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json<{ data: unknown }>().data).toEqual({ cost: 3, status: 'Success' });
+      expect((await buy(quick.app, q.id, 1, { key })).headers['idempotent-replayed']).toBe('true');
+      expect(await stockOf(quick.app, q.id)).toBe(9);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('buys exactly once when 20 requests with one key arrive together', async () => {
     const p = await createProduct(t.app, { price: 2, stock: 100 });
     const answers = await Promise.all(

@@ -30,6 +30,7 @@ export const marketModule: AgoraModule = {
       prepareRead: app.database.prepareRead,
       bus: app.bus,
       idempotencyTtlMs: config.idempotency_ttl_hours * 3600_000,
+      staleKeyMs: config.idempotency_takeover_ms,
       readCacheMs: config.read_cache_ms,
     });
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);

@@ -10,6 +10,11 @@ export const MarketConfig = Type.Object(
     /** How long an Idempotency-Key is remembered. */
     idempotency_ttl_hours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
     /**
+     * A purchase whose node died before it answered leaves its Idempotency-Key pending: a retry
+     * gets 409 until the key is this old, then takes it over (and buys, at most once).
+     */
+    idempotency_takeover_ms: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+    /**
      * How long a node may answer product reads from memory. Its own changes, and every change
      * announced on the bus, are seen at once; this bounds the others. 0: always the database.
      */

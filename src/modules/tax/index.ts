@@ -17,9 +17,10 @@ export { computeTax, type AdminData, type Taxpayer, type TaxResult } from './tax
 export { AdminDataMissing } from './tax.repository.js';
 
 /** Audit lines go to the app's log (stdout) and, when configured, to their own file. */
-function auditLog(log: FastifyBaseLogger, file: string): AuditLog {
+function auditLog(log: FastifyBaseLogger, file: string, nodeId: string): AuditLog {
   const fileLog = file
     ? createLogger({
+        node_id: nodeId,
         log_level: 'info',
         log_file: file,
         log_pretty: false,
@@ -78,7 +79,7 @@ export const taxModule: AgoraModule = {
       logins,
       realm: config.realm,
       language,
-      audit: auditLog(log, config.audit_file),
+      audit: auditLog(log, config.audit_file, app.config.node_id),
       batchMax: config.batch_max,
     });
   },
