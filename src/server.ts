@@ -8,6 +8,7 @@ import { buildApp, type BuildOptions } from './app.js';
 import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
 import { createLogger, reopenLogFiles } from './core/logging.js';
+import { stopAccepting } from './core/shutdown.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -49,6 +50,7 @@ export async function startServer(
       const drainMs = options.drainMs ?? 0;
       if (drainMs > 0) {
         app.startDraining();
+        stopAccepting(app.server);
         const closed = app.realtime.disconnectAll();
         app.log.info({ drain_ms: drainMs, realtime_closed: closed }, 'draining');
         await new Promise((resolve) => setTimeout(resolve, drainMs));

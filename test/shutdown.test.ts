@@ -5,24 +5,55 @@ import { startServerProcess } from './process.js';
 import { openSse, openWs } from './realtime-clients.js';
 
 describe('graceful shutdown', () => {
-  it('drains on SIGTERM: /readyz turns 503 at once while requests are still served, then exits 0', async () => {
+  it('drains on SIGTERM: refuses new connections, answers open ones (readyz 503), then exits 0', async () => {
     const server = await startServerProcess(['--data-dir', tempDir()], {
       AGORA_SHUTDOWN_DRAIN_MS: '5000',
     });
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    server.child.kill('SIGTERM');
-    await server.waitForLog(/^draining$/);
-    const ready = await fetch(`${server.url}/readyz`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'draining' });
-    const served = await fetch(`${server.url}/market/buy/1`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: 1, credit_card: '4242424242424242' }),
-    });
-    expect(served.status).toBe(200);
-    expect(served.headers.get('connection')).toBe('close');
-    expect(await server.exited).toBe(0);
+    // Two keep-alive connections opened before the signal, as a proxy holds them.
+    const agents = [0, 1].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    const send = (agent: http.Agent, method: string, path: string, body?: string) =>
+      new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
+        const req = http.request(`${server.url}${path}`, {
+          agent,
+          method,
+          headers: body ? { 'content-type': 'application/json' } : {},
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              connection: res.headers.connection,
+              body: text,
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      for (const agent of agents) expect((await send(agent, 'GET', '/readyz')).status).toBe(200);
+      server.child.kill('SIGTERM');
+      await server.waitForLog(/^draining$/);
+      // A new connection is refused: a proxy sends the request elsewhere, nothing lost.
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+      // On the open ones, the node still answers, and says it is going.
+      const ready = await send(agents[0]!, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'draining' });
+      const served = await send(
+        agents[1]!,
+        'POST',
+        '/market/buy/1',
+        JSON.stringify({ amount: 1, credit_card: '4242424242424242' }),
+      );
+      expect(served.status).toBe(200);
+      expect(served.connection).toBe('close');
+      expect(await server.exited).toBe(0);
+    } finally {
+      for (const agent of agents) agent.destroy();
+    }
     const drained = server.lines.findIndex((l) => l.msg === 'draining');
     const complete = server.lines.findIndex((l) => l.msg === 'shutdown complete');
     expect(drained).toBeGreaterThanOrEqual(0);

@@ -75,7 +75,7 @@ export const ConfigSchema = Type.Object(
     body_limit: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 1024 * 1024 }),
     trust_proxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
-    /** On SIGTERM, how long the node keeps serving with /readyz at 503 before it stops. */
+    /** On SIGTERM, how long the node drains (no new connections, open ones served) before it stops. */
     shutdown_drain_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }),
     http: Type.Object(
       {
@@ -266,7 +266,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'shutdown_drain_ms',
     env: 'AGORA_SHUTDOWN_DRAIN_MS',
     description:
-      'on SIGTERM, how long the node keeps serving with /readyz at 503 before it stops (balancers move away)',
+      'on SIGTERM, how long the node drains before it stops: no new connections, open ones served (readyz 503)',
   },
   {
     key: 'http.headers_timeout_ms',
