@@ -3,12 +3,20 @@
  * and its suites are skipped; with CI=true it fails the run: in CI every suite must run.
  */
 import type { TestProject } from 'vitest/node';
-import { chromiumMissing, probe, probeRedis, requestedDialects, type Dialect } from './services.js';
+import {
+  chromiumMissing,
+  clusterToolsMissing,
+  probe,
+  probeRedis,
+  requestedDialects,
+  type Dialect,
+} from './services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dialects: Dialect[];
     browser: boolean;
+    cluster: boolean;
     redis: boolean;
   }
 }
@@ -26,6 +34,8 @@ export default async function setup(project: TestProject): Promise<void> {
   if (redisReason) problems.push(`redis: ${redisReason}`);
   const browserReason = chromiumMissing();
   if (browserReason) problems.push(`browser: ${browserReason}`);
+  const clusterReason = clusterToolsMissing();
+  if (clusterReason) problems.push(`cluster: ${clusterReason}`);
 
   if (problems.length > 0) {
     const banner = [
@@ -42,5 +52,6 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   project.provide('dialects', dialects);
   project.provide('browser', browserReason === null);
+  project.provide('cluster', clusterReason === null);
   project.provide('redis', redisReason === null);
 }

@@ -28,6 +28,11 @@ export function browserAvailable(): boolean {
   return inject('browser');
 }
 
+/** nginx and systemd-analyze are there (see test/global-setup.ts). */
+export function clusterToolsAvailable(): boolean {
+  return inject('cluster');
+}
+
 export function redisAvailable(): boolean {
   return inject('redis');
 }

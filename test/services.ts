@@ -2,6 +2,7 @@
  * The external services test suites need, how to reach them, and whether they answer.
  * `DIALECTS` (default `sqlite,postgres,mysql`) picks the SQL engines the database suites run on.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
@@ -85,6 +86,16 @@ export async function probeRedis(): Promise<string | null> {
   } finally {
     client.disconnect();
   }
+}
+
+/** What the cluster suite needs besides the databases: nginx and systemd-analyze, on the PATH. */
+export function clusterToolsMissing(): string | null {
+  const missing = ['nginx', 'systemd-analyze'].filter(
+    (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).error !== undefined,
+  );
+  return missing.length === 0
+    ? null
+    : `${missing.join(', ')} not found (apt-get install -y nginx systemd; /usr/sbin on the PATH)`;
 }
 
 export function chromiumMissing(): string | null {

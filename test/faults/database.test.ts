@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, type TestDatabase } from '../helper.js';
 import { startServerProcess, type ServerProcess } from '../process.js';
 import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL } from '../services.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import { startBuyers, type LoadReport } from './load.js';
+import { inLedger, startBuyers, type LoadReport } from './load.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const QUERY_TIMEOUT_MS = 2000;
@@ -54,40 +54,6 @@ async function terminateConnections(dialect: ServerDialect, database: string): P
     return rows.length;
   } finally {
     await admin.end();
-  }
-}
-
-/** How many of `requestIds` are successful purchases in the ledger (read directly). */
-async function inLedger(db: TestDatabase, requestIds: string[]): Promise<number> {
-  if (requestIds.length === 0) return 0;
-  if (db.dialect === 'postgres') {
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      const res = await c.query<{ n: string }>(
-        "select count(*) as n from market_orders where status = 'Success' and request_id = any($1)",
-        [requestIds],
-      );
-      return Number(res.rows[0]?.n ?? 0);
-    } finally {
-      await c.end();
-    }
-  }
-  const c = await createConnection({ uri: db.url });
-  try {
-    let found = 0;
-    // In slices: one statement with thousands of placeholders is needlessly large.
-    for (let i = 0; i < requestIds.length; i += 500) {
-      const slice = requestIds.slice(i, i + 500);
-      const [rows] = await c.query<({ n: number } & RowDataPacket)[]>(
-        `select count(*) as n from market_orders where status = 'Success' and request_id in (${slice.map(() => '?').join(',')})`,
-        slice,
-      );
-      found += rows[0]?.n ?? 0;
-    }
-    return found;
-  } finally {
-    await c.end();
   }
 }
 

@@ -4,6 +4,10 @@
  * module's JSON envelope with its request id, no request left hanging, and every acknowledged
  * purchase in the ledger afterwards.
  */
+import type { RowDataPacket } from 'mysql2';
+import { createConnection } from 'mysql2/promise';
+import pg from 'pg';
+import type { TestDatabase } from '../helper.js';
 import { CARD } from '../market/helpers.js';
 
 export interface Answer {
@@ -116,4 +120,38 @@ export function startBuyers(
       };
     },
   };
+}
+
+/** How many of `requestIds` are successful purchases in the ledger (read directly). */
+export async function inLedger(db: TestDatabase, requestIds: string[]): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  if (db.dialect === 'postgres') {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const res = await c.query<{ n: string }>(
+        "select count(*) as n from market_orders where status = 'Success' and request_id = any($1)",
+        [requestIds],
+      );
+      return Number(res.rows[0]?.n ?? 0);
+    } finally {
+      await c.end();
+    }
+  }
+  const c = await createConnection({ uri: db.url });
+  try {
+    let found = 0;
+    // In slices: one statement with thousands of placeholders is needlessly large.
+    for (let i = 0; i < requestIds.length; i += 500) {
+      const slice = requestIds.slice(i, i + 500);
+      const [rows] = await c.query<({ n: number } & RowDataPacket)[]>(
+        `select count(*) as n from market_orders where status = 'Success' and request_id in (${slice.map(() => '?').join(',')})`,
+        slice,
+      );
+      found += rows[0]?.n ?? 0;
+    }
+    return found;
+  } finally {
+    await c.end();
+  }
 }

@@ -12,6 +12,7 @@ import { redisAvailable, redisNamespace, tempDir } from '../helper.js';
 import { runCli, startServerProcess, type ServerProcess } from '../process.js';
 import { openSse, openWs, type WsClient } from '../realtime-clients.js';
 import { startRedisServer } from '../redis-server.js';
+import { expectNoSilentGap, setPrice, wsFrames } from '../realtime-checks.js';
 import { REDIS_URL } from '../services.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { startBuyers } from './load.js';
@@ -154,58 +155,6 @@ describe.runIf(redisAvailable())('a node started while Redis is unreachable', ()
     }
   });
 });
-
-/** One frame a live client saw: an event (the new price it announced) or a gap. */
-type Seen = { gap: true } | { price: number };
-
-/**
- * No silent gap: every acknowledged price (in order) reached the client, or a gap came after the
- * last price it did get and before the next one. Returns the prices missed (behind a gap).
- */
-function expectNoSilentGap(acknowledged: number[], seen: Seen[]): number[] {
-  const missed: number[] = [];
-  let next = 0; // index in `acknowledged` of the next price expected
-  let gapSince = false;
-  for (const frame of seen) {
-    if ('gap' in frame) {
-      gapSince = true;
-      continue;
-    }
-    const at = acknowledged.indexOf(frame.price, next);
-    if (at < 0) continue; // a change the test did not make (none here) or a repeat
-    if (at > next) {
-      expect(
-        gapSince,
-        `prices ${acknowledged.slice(next, at).join(',')} missed without a gap`,
-      ).toBe(true);
-      missed.push(...acknowledged.slice(next, at));
-    }
-    next = at + 1;
-    gapSince = false;
-  }
-  return missed;
-}
-
-function wsFrames(ws: WsClient): Seen[] {
-  const frames: Seen[] = [];
-  ws.socket.on('message', (raw: Buffer) => {
-    const m = JSON.parse(raw.toString()) as { op: string; data?: { new_price?: number } };
-    if (m.op === 'gap') frames.push({ gap: true });
-    else if (m.op === 'event' && typeof m.data?.new_price === 'number')
-      frames.push({ price: m.data.new_price });
-  });
-  return frames;
-}
-
-async function setPrice(base: string, price: number): Promise<boolean> {
-  const res = await fetch(`${base}/product/1`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ description: 'apple', price }),
-  });
-  await res.text();
-  return res.status === 200;
-}
 
 describe.runIf(redisAvailable())('a Redis restarted without persistence', () => {
   it('gives every live and resuming client every acknowledged change, or a gap first', async () => {
