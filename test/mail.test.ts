@@ -40,6 +40,19 @@ describe('start-up failures', () => {
     expect(bodyOf(mail)).toMatch(/Migration core failed/);
   });
 
+  it('Redis unreachable: exits 2 within its connect timeout, naming the URL, and mails it', async () => {
+    const before = smtp.mails.length;
+    const res = await runCli(
+      ['serve', '--port', '0', '--data-dir', tempDir(), '--redis-url', 'redis://127.0.0.1:1'],
+      { ...mailEnv(), AGORA_REDIS_CONNECT_TIMEOUT_MS: '500' },
+    );
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/cannot start: Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/);
+    const mail = (await smtp.until(before + 1))[before]!;
+    expect(bodyOf(mail)).toMatch(/server failed to start \(exit code 2\)/);
+    expect(bodyOf(mail)).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/);
+  });
+
   it('log file unwritable: exits 1, and the cause is mailed', async () => {
     const dir = tempDir();
     const plain = path.join(dir, 'plain');
