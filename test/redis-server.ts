@@ -6,9 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { tempDir } from './helper.js';
+import { freePort, tempDir } from './helper.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -19,18 +18,6 @@ export interface RedisServer {
   start(): Promise<void>;
   /** Kills it and removes its directory. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export async function startRedisServer(): Promise<RedisServer> {

@@ -4,6 +4,26 @@ import { tempDir } from './helper.js';
 import { startServerProcess } from './process.js';
 import { openSse, openWs } from './realtime-clients.js';
 
+interface Answer {
+  status: number;
+  connection?: string;
+  body: string;
+}
+
+/** The whole answer to `req`, once it has arrived. */
+function answerOf(req: http.ClientRequest): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
 describe('graceful shutdown', () => {
   it('drains on SIGTERM: refuses new connections, answers open ones (readyz 503), then exits 0', async () => {
     const server = await startServerProcess(['--data-dir', tempDir()], {
@@ -11,27 +31,16 @@ describe('graceful shutdown', () => {
     });
     // Two keep-alive connections opened before the signal, as a proxy holds them.
     const agents = [0, 1].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
-    const send = (agent: http.Agent, method: string, path: string, body?: string) =>
-      new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
-        const req = http.request(`${server.url}${path}`, {
-          agent,
-          method,
-          headers: body ? { 'content-type': 'application/json' } : {},
-        });
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              connection: res.headers.connection,
-              body: text,
-            }),
-          );
-        });
-        req.on('error', reject);
-        req.end(body);
+    const send = (agent: http.Agent, method: string, path: string, body?: string) => {
+      const req = http.request(`${server.url}${path}`, {
+        agent,
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
       });
+      const answered = answerOf(req);
+      req.end(body);
+      return answered;
+    };
     try {
       for (const agent of agents) expect((await send(agent, 'GET', '/readyz')).status).toBe(200);
       server.child.kill('SIGTERM');
@@ -80,22 +89,7 @@ describe('graceful shutdown', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     });
-    const answer = new Promise<{ status: number; connection?: string; body: string }>(
-      (resolve, reject) => {
-        inflight.on('response', (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              connection: res.headers.connection,
-              body: text,
-            }),
-          );
-        });
-        inflight.on('error', reject);
-      },
-    );
+    const answer = answerOf(inflight);
     inflight.write(body.slice(0, half));
     await server.waitForLog(/^request received$/, { url: '/admin/events' });
     server.child.kill('SIGTERM');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterToolsAvailable, dialects } from '../helper.js';
-import { inLedger, startBuyers } from '../faults/load.js';
+import { inLedger, replenish, startBuyers } from '../faults/load.js';
 import { CARD } from '../market/helpers.js';
 import { openSse, openWs, type WsClient } from '../realtime-clients.js';
 import { expectNoSilentGap, setPrice, sseSeen, wsFrames, type Seen } from '../realtime-checks.js';
@@ -27,12 +27,7 @@ async function createProduct(base: string, price: number, stock: number): Promis
     body: JSON.stringify({ description: `p-${randomBytes(3).toString('hex')}`, price }),
   });
   const id = ((await res.json()) as { data: { id: number } }).data.id;
-  const stocked = await fetch(`${base}/market/replenish/${id}`, {
-    method: 'PUT',
-    headers: json,
-    body: JSON.stringify({ amount: stock }),
-  });
-  expect(stocked.status).toBe(200);
+  await replenish(base, id, stock);
   return id;
 }
 

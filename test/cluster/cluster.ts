@@ -8,27 +8,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, tempDir, type TestDatabase } from '../helper.js';
+import { createTestDatabase, freePort, tempDir, type TestDatabase } from '../helper.js';
 import { startServerProcess, type ServerProcess } from '../process.js';
 import { startRedisServer, type RedisServer } from '../redis-server.js';
 
 const NGINX_CONF = fileURLToPath(new URL('../../deploy/nginx.conf', import.meta.url));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** An address of this machine that is not loopback: a client from it is a remote client. */
 export function remoteAddress(): string | null {

@@ -14,7 +14,7 @@ import { createTestDatabase, dialects, type TestDatabase } from '../helper.js';
 import { startServerProcess, type ServerProcess } from '../process.js';
 import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL } from '../services.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import { inLedger, startBuyers, type LoadReport } from './load.js';
+import { inLedger, replenish, startBuyers, type LoadReport } from './load.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const QUERY_TIMEOUT_MS = 2000;
@@ -79,12 +79,7 @@ describe.each(serverDialects)('a %s that fails under load', (dialect) => {
       AGORA_DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       AGORA_DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
     });
-    const res = await fetch(`${server.url}/market/replenish/${PRODUCT}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: 1_000_000 }),
-    });
-    expect(res.status).toBe(200);
+    await replenish(server.url, PRODUCT, 1_000_000);
   });
 
   afterAll(async () => {

@@ -155,3 +155,14 @@ export async function inLedger(db: TestDatabase, requestIds: string[]): Promise<
     await c.end();
   }
 }
+
+/** Adds `amount` to the stock of product `id` through a running server (an admin route). */
+export async function replenish(baseUrl: string, id: number, amount: number): Promise<void> {
+  const res = await fetch(`${baseUrl}/market/replenish/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ amount }),
+  });
+  await res.text();
+  if (res.status !== 200) throw new Error(`replenish ${id}: HTTP ${res.status}`);
+}

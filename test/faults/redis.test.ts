@@ -15,7 +15,7 @@ import { startRedisServer } from '../redis-server.js';
 import { expectNoSilentGap, setPrice, wsFrames } from '../realtime-checks.js';
 import { REDIS_URL } from '../services.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import { startBuyers } from './load.js';
+import { replenish, startBuyers } from './load.js';
 
 const COMMAND_TIMEOUT_MS = 300;
 const CONNECT_TIMEOUT_MS = 1000;
@@ -50,12 +50,7 @@ describe.runIf(redisAvailable())('a Redis that fails under load', () => {
         AGORA_REDIS_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       },
     );
-    const res = await fetch(`${server.url}/market/replenish/${PRODUCT}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: 1_000_000 }),
-    });
-    expect(res.status).toBe(200);
+    await replenish(server.url, PRODUCT, 1_000_000);
     ws = openWs(`${server.url.replace(/^http/, 'ws')}/ws?topics=product.${PRODUCT}`);
     await ws.opened;
     await ws.control.until(1); // subscribed

@@ -33,18 +33,21 @@ const WATCH_MS = 1000;
 /** Reconnection attempts back off up to this. */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
-// Each script first makes sure the numbering has an epoch: a Redis restarted without
-// persistence has lost its counters, and whichever node touches it first names the new epoch
-// (ARGV[1] of the position scripts, ARGV[4] here); everyone else reads it.
+/**
+ * Lua that sets `epoch` to the numbering's epoch, first naming it `candidate` when there is
+ * none: a Redis restarted without persistence has lost its counters, and whichever node touches
+ * it first names the new epoch; everyone else reads it.
+ */
+const ensureEpoch = (key: string, candidate: string): string => `
+local epoch = redis.call('GET', ${key})
+if not epoch then
+  redis.call('SET', ${key}, ${candidate})
+  epoch = ${candidate}
+end`;
 
 // KEYS: offset counter, history list, epoch; ARGV: channel, history size, JSON without offset
 // and epoch, candidate epoch. Returns {offset, epoch}.
-const PUBLISH_SCRIPT = `
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  redis.call('SET', KEYS[3], ARGV[4])
-  epoch = ARGV[4]
-end
+const PUBLISH_SCRIPT = `${ensureEpoch('KEYS[3]', 'ARGV[4]')}
 local offset = redis.call('INCR', KEYS[1])
 local event = string.sub(ARGV[3], 1, -2) .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
 local keep = tonumber(ARGV[2])
@@ -58,12 +61,7 @@ return {offset, epoch}
 
 // KEYS: offset counter, epoch, history list; ARGV: candidate epoch, 1 to include the history.
 // Returns {offset, epoch, history}.
-const POSITION_SCRIPT = `
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  redis.call('SET', KEYS[2], ARGV[1])
-  epoch = ARGV[1]
-end
+const POSITION_SCRIPT = `${ensureEpoch('KEYS[2]', 'ARGV[1]')}
 local offset = tonumber(redis.call('GET', KEYS[1]) or '0')
 local history = {}
 if ARGV[2] == '1' then history = redis.call('LRANGE', KEYS[3], 0, -1) end
