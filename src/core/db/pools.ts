@@ -10,8 +10,8 @@
  * - a failure of the connection (not of the SQL) reaches the caller as a `DependencyError`
  *   (503), and that connection is destroyed instead of going back to the pool.
  *
- * Logs name the failure by its code and message only: never the client object (it holds the
- * server's cancel key), SQL or parameters.
+ * Failures are logged through the logger's error serializer (logging.ts), which keeps a driver's
+ * client object (it holds the server's cancel key), SQL and parameters out of every line.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type {
@@ -48,13 +48,6 @@ const KEEPALIVE_MS = 10_000;
  * connection that stopped answering altogether.
  */
 const CLIENT_GRACE_MS = 1000;
-
-/** What a log line may say about a driver error. */
-export function describeError(err: unknown): { code?: string; message: string } {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? { code, message: err.message } : { message: err.message };
-}
 
 function unavailable(
   failure: Pick<DatabaseFailure, 'reason'> | null,
@@ -130,7 +123,7 @@ export function postgresPool(options: PoolOptions): PostgresPool {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', (err) => {
-      logger.warn({ failure: describeError(err) }, 'postgres: a connection failed; it is replaced');
+      logger.warn({ err }, 'postgres: a connection failed; it is replaced');
     });
   });
   const guarded = new WeakMap<pg.PoolClient, GuardedPostgresClient>();
@@ -232,7 +225,7 @@ export function mysqlPool(options: PoolOptions): MysqlPool {
   pool.on('connection', (connection) => {
     // mysql2's pool listens once; a second error on the same connection must not be fatal.
     connection.on('error', (err: unknown) => {
-      logger.warn({ failure: describeError(err) }, 'mysql: a connection failed; it is replaced');
+      logger.warn({ err }, 'mysql: a connection failed; it is replaced');
     });
   });
   const guarded = new WeakMap<PoolConnection, GuardedMysqlConnection>();
