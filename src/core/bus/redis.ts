@@ -167,6 +167,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   // Events published while this node's subscription was down never reach it: every listener
   // hears of the gap when the connection is lost, and again once it is back (ioredis subscribes
   // again by itself) for what went by meanwhile.
+  /** Set by `close()`: connections that end then are not losses. */
+  let closing = false;
   let subscriptionLost = false;
   subscriber.on('close', () => {
     if (subscriptionLost || closing) return;
@@ -183,7 +185,6 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
 
   // A connection can freeze without closing (a host that stopped answering): a ping that times
   // out replaces it, rather than wait minutes for TCP to give up.
-  let closing = false;
   let watching = false;
   const watch = async (client: Redis, role: string): Promise<void> => {
     if (client.status !== 'ready') return;
