@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
+import { TimeoutError, within } from './timeout.js';
 
 /** `ok`, `unavailable` (it answered with an error) or `no answer` (within the time below). */
 const Check = Type.Union([Type.Literal('ok'), Type.String()]);
@@ -55,27 +56,17 @@ async function healthPlugin(app: FastifyInstance): Promise<void> {
           .send({ status: 'draining', checks: { database: 'draining', bus: 'draining' } });
       }
       const outcome = async (probe: () => Promise<void>): Promise<string> => {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<string>((resolve) => {
-          timer = setTimeout(() => {
-            resolve('no answer');
-          }, READY_TIMEOUT_MS);
-        });
-        const answered = probe().then(
-          () => 'ok',
-          (err: unknown) => {
-            request.log.warn(
-              { err: err instanceof Error ? err.message : String(err) },
-              'readiness check failed',
-            );
-            // Details go to the log only: they can name hosts and users.
-            return 'unavailable';
-          },
-        );
         try {
-          return await Promise.race([answered, late]);
-        } finally {
-          clearTimeout(timer);
+          await within(probe(), READY_TIMEOUT_MS, 'readiness');
+          return 'ok';
+        } catch (err) {
+          if (err instanceof TimeoutError) return 'no answer';
+          request.log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'readiness check failed',
+          );
+          // Details go to the log only: they can name hosts and users.
+          return 'unavailable';
         }
       };
       const [database, bus] = await Promise.all([

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
 import { EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { within } from '../timeout.js';
 import { createAnnouncer } from './announce.js';
 import { LocalListeners } from './listeners.js';
 import { historyPage, type Bus, type BusEvent } from './types.js';
@@ -78,23 +79,6 @@ function isBusEvent(value: unknown): value is BusEvent {
     typeof v.type === 'string' &&
     typeof v.at === 'string'
   );
-}
-
-/** `promise`, or a rejection once `ms` have passed. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`${what}: no answer within ${ms} ms`));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -29,6 +29,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
 import { DependencyError, EXIT_DEPENDENCY, StartupError } from '../errors.js';
+import { within } from '../timeout.js';
 import { sqliteFailure } from './failures.js';
 import { postgresPool, mysqlPool, type PoolOptions } from './pools.js';
 import { startCheckpointer, type Checkpointer, type CheckpointResult } from './checkpointer.js';
@@ -292,18 +293,8 @@ export function openDatabase(
     description:
       target.dialect === 'sqlite' ? `sqlite:${target.location}` : redactUrl(target.location),
     async ping(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`database did not answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      try {
-        // Touch a table of ours: a server that answers but lost our schema is not ready either.
-        await Promise.race([sql`select count(*) from agora_meta`.execute(db), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      // Touch a table of ours: a server that answers but lost our schema is not ready either.
+      await within(sql`select count(*) from agora_meta`.execute(db), timeoutMs, 'database');
     },
     checkpoint: () => checkpointer?.now() ?? Promise.resolve(null),
     destroy() {
