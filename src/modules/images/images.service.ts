@@ -60,6 +60,10 @@ export interface ImagesServiceOptions {
   memoryCacheBytes: number;
 }
 
+/** An image whose row exists but whose bytes the blob store does not have. */
+const blobMissing = (id: string): AppError =>
+  new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+
 /** How long a looked-up image row is trusted before asking the database again. */
 const ROW_TTL_MS = 10_000;
 
@@ -150,8 +154,7 @@ export class ImagesService {
   async original(id: string): Promise<{ meta: ImageMeta; image: ImageBytes }> {
     const row = await this.row(id);
     const data = await this.o.blobs.get(row.sha256);
-    if (!data)
-      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+    if (!data) throw blobMissing(id);
     const meta = this.meta(row);
     return {
       meta,
@@ -168,8 +171,7 @@ export class ImagesService {
   /** The stored bytes of `meta` (or `range` of them), read as the stream is consumed. */
   async openOriginal(meta: ImageMeta, range?: ByteRange): Promise<Readable> {
     const opened = await this.o.blobs.open(meta.sha256, range);
-    if (!opened)
-      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${meta.id} are missing`);
+    if (!opened) throw blobMissing(meta.id);
     return opened.stream;
   }
 
@@ -207,8 +209,7 @@ export class ImagesService {
     }
     // A miss: only now are the original's bytes read.
     const source = await this.o.blobs.get(meta.sha256);
-    if (!source)
-      throw new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+    if (!source) throw blobMissing(id);
     const rendered = await this.render(source, meta.format, ops);
     const { sha256 } = await this.o.blobs.put(rendered.data);
     try {
