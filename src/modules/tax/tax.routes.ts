@@ -68,16 +68,10 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         : { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
     );
 
-  /**
-   * The user behind the request's Basic credentials, or the error: 401 (none, or wrong), 429
-   * (too many wrong ones from this client: refused before any hashing), 503 (too many checks
-   * waiting for the hashing thread).
-   */
-  const authenticate = async (request: FastifyRequest): Promise<string> => {
+  /** `authenticate` once memory had no answer: the failure limit, then the hash. */
+  const checkCredentials = async (request: FastifyRequest): Promise<string> => {
     const header = request.headers.authorization;
     const socket = request.raw.socket;
-    const known = verifier.remembered(header, socket);
-    if (known !== null) return known;
     if (header === undefined) throw authRequired(request);
     const wait = await options.logins.waitSeconds(request.ip);
     if (wait > 0) {
@@ -113,6 +107,14 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     await options.logins.succeeded(request.ip);
     return user;
   };
+  /**
+   * The user behind the request's Basic credentials, or the error: 401 (none, or wrong), 429
+   * (too many wrong ones from this client: refused before any hashing), 503 (too many checks
+   * waiting for the hashing thread).
+   */
+  const authenticate = async (request: FastifyRequest): Promise<string> =>
+    verifier.remembered(request.headers.authorization, request.raw.socket) ??
+    checkCredentials(request);
 
   const security = [{ basicAuth: [] }];
   const page = existsSync(path.join(WEB_ROOT, 'pages/tax/index.html'));
@@ -178,7 +180,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
       // promise, and then the whole request is answered in this turn of the loop.
       const user = verifier.remembered(request.headers.authorization, request.raw.socket);
       if (user !== null) return taxFor(request, reply, user);
-      return authenticate(request).then((u) => taxFor(request, reply, u));
+      return checkCredentials(request).then((u) => taxFor(request, reply, u));
     },
   );
 
