@@ -2,8 +2,71 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const COMPOSITION = '(app|config|cli|cli\\.server|server|main)\\.js$';
+
+/** @param {string} files @param {string} up the `../` that leads from those files to src/ */
+function boundaries(files, up) {
+  const toSrc = up.replaceAll('.', '\\.');
+  return {
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)modules(/|$)',
+              message:
+                'The core never imports a module: modules are listed in src/modules/index.ts.',
+            },
+            {
+              regex: `^${toSrc}${COMPOSITION}`,
+              message: 'The core never imports the composition root, which lists the modules.',
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** @param {string} files @param {string} up the `../` that leads from those files to src/modules/ */
+function moduleBoundaries(files, up) {
+  const toModules = up.replaceAll('.', '\\.');
+  return {
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^${toModules}(?!\\.\\.)[^/]+/(?!index\\.js$)`,
+              message: "A module imports another module's index.ts only, never its other files.",
+            },
+            {
+              regex: `^${toModules}\\.\\./${COMPOSITION}`,
+              message: 'A module never imports the composition root, which lists the modules.',
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench/results/'] },
+  {
+    // test/fixtures/lint break the rules on purpose: test/lint.test.ts lints them as files of src/.
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'data/',
+      'coverage/',
+      'bench/results/',
+      'test/fixtures/lint/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
@@ -24,6 +87,8 @@ export default tseslint.config(
       // Fastify plugins and hooks are async by contract, with or without an await inside.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // `this: void` marks an interface's method as safe to pass around (see core/module.ts).
+      '@typescript-eslint/no-invalid-void-type': ['error', { allowAsThisParameter: true }],
       'no-restricted-properties': [
         'error',
         {
@@ -38,6 +103,7 @@ export default tseslint.config(
     // Configuration, tests, benchmarks and the CLI launcher may read the environment directly.
     files: [
       'src/core/config.ts',
+      'src/**/*.bench.ts',
       'test/**',
       'bench/**',
       'bin/**',
@@ -46,6 +112,13 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-properties': 'off' },
   },
+  // Boundaries (src/modules/README.md): the core never imports a module, nor the files that
+  // compose the modules (app, config, cli…); a module imports another module's index.ts only.
+  // The depth of `../` differs with a file's folder, hence one block per depth.
+  boundaries('src/core/*.ts', '../'),
+  boundaries('src/core/*/**/*.ts', '../../'),
+  moduleBoundaries('src/modules/*/*.ts', '../'),
+  moduleBoundaries('src/modules/*/*/**/*.ts', '../../'),
   {
     // In tests, `!` after a lookup the test just asserted is clearer than a guard.
     files: ['test/**', '**/*.test.ts'],

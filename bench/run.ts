@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { scenarios } from './scenarios/index.js';
+import { loadScenarios } from './scenarios/index.js';
 import { SERVER_NODE_FLAGS, startAgora } from './server.js';
 import type { HttpScenario } from './scenarios/types.js';
 
@@ -69,6 +69,8 @@ async function load(base: string, s: HttpScenario): Promise<Row> {
     errors: result.errors + result.timeouts + wrong,
   };
 }
+
+const scenarios = await loadScenarios();
 
 /** The bare Fastify route, also measured again before each Agora scenario. */
 const ceilingScenario: HttpScenario = (() => {

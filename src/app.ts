@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import admin from './core/admin.js';
 import type { Bus } from './core/bus/index.js';
 import busPlugin from './core/bus/index.js';
-import { enabledModules, modulePrefix, type Config } from './core/config.js';
+import { modulePrefix, type Config } from './core/config.js';
 import { migrationSets } from './core/db/migrations/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
@@ -19,7 +19,7 @@ import health from './core/health.js';
 import { createLogger, lazyChildLoggerFactory, RequestLogController } from './core/logging.js';
 import mail, { type Mailer } from './core/mail.js';
 import metrics from './core/metrics.js';
-import type { AgoraModule } from './core/module.js';
+import type { AgoraModule, ModuleRuntime } from './core/module.js';
 import openapi from './core/openapi.js';
 import realtime from './core/realtime/index.js';
 import requestId, { genReqId } from './core/request-id.js';
@@ -47,13 +47,46 @@ export interface BuildOptions {
   webRoot?: string;
 }
 
-/** The modules `config.modules` switches on. */
+/** The modules `config.modules` switches on, in the list's order. */
 export function selectModules(
   config: Config,
   available: readonly AgoraModule[] = MODULES,
 ): AgoraModule[] {
-  const enabled: readonly string[] = enabledModules(config);
-  return available.filter((m) => enabled.includes(m.name));
+  const wanted = config.modules;
+  return available.filter((m) => wanted.includes('all') || wanted.includes(m.name));
+}
+
+/** A module with its server part imported. */
+export interface LoadedModule {
+  module: AgoraModule;
+  runtime: ModuleRuntime;
+}
+
+/** Imports the server part of each module. */
+export async function loadModules(modules: readonly AgoraModule[]): Promise<LoadedModule[]> {
+  return Promise.all(modules.map(async (module) => ({ module, runtime: await module.load() })));
+}
+
+/** The migration sets of loaded modules, the core's first. */
+export function migrationsOf(loaded: readonly LoadedModule[]): ReturnType<typeof migrationSets> {
+  return migrationSets(
+    loaded.map(({ module, runtime }) => ({ name: module.name, migrations: runtime.migrations })),
+  );
+}
+
+/**
+ * A module's own section of the configuration (`<name>:`); undefined if it has no settings.
+ * @throws when the configuration was loaded without the module (not this build's `loadConfig`).
+ */
+function sectionOf(config: Config, module: AgoraModule): unknown {
+  const sections: Readonly<Record<string, unknown>> = config;
+  const section = sections[module.name];
+  if (module.config && section === undefined) {
+    throw new Error(
+      `the configuration has no "${module.name}" section: load it with the modules it runs`,
+    );
+  }
+  return section;
 }
 
 /**
@@ -65,10 +98,10 @@ export async function buildApp(
   options: BuildOptions = {},
 ): Promise<FastifyInstance> {
   const logger = options.logger ?? createLogger(config);
-  const modules = options.modules ?? selectModules(config);
+  const modules = await loadModules(options.modules ?? selectModules(config));
   const database = options.database ?? openDatabase(config, logger);
   try {
-    await migrateToLatest(database.db, migrationSets(modules));
+    await migrateToLatest(database.db, migrationsOf(modules));
   } catch (err) {
     await database.destroy();
     throw err;
@@ -116,10 +149,10 @@ export async function buildApp(
     await app.register(admin);
 
     const info: Info = { name: 'agora', version: VERSION, docs: '/docs', modules: [] };
-    for (const mod of modules) {
+    for (const { module: mod, runtime } of modules) {
       const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
-      if (mod.envelope) app.useErrorEnvelope(prefix, mod.envelope);
-      await app.register(mod.plugin, { mount: prefix });
+      if (runtime.envelope) app.useErrorEnvelope(prefix, runtime.envelope);
+      await app.register(runtime.plugin, { mount: prefix, config: sectionOf(config, mod) });
       info.modules.push({
         name: mod.name,
         title: mod.title,

@@ -3,10 +3,10 @@
  * those two commands, so the client commands start without the server's dependencies.
  */
 import { pino } from 'pino';
-import { selectModules } from './app.js';
-import { ConfigError, loadConfig, type Config } from './core/config.js';
+import { loadModules, migrationsOf, selectModules } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { ConfigError } from './core/config.js';
 import { migrateToLatest, openDatabase } from './core/db/index.js';
-import { migrationSets } from './core/db/migrations/index.js';
 import { EXIT_DEPENDENCY, StartupError } from './core/errors.js';
 import { createLogger, LogFileError } from './core/logging.js';
 import { createMailer } from './core/mail.js';
@@ -87,7 +87,8 @@ export async function migrate(options: ServerFlags): Promise<void> {
     const logger = createLogger(config);
     const database = openDatabase(config, logger);
     try {
-      const reports = await migrateToLatest(database.db, migrationSets(selectModules(config)));
+      const modules = await loadModules(selectModules(config));
+      const reports = await migrateToLatest(database.db, migrationsOf(modules));
       for (const r of reports) {
         process.stdout.write(
           `${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`,

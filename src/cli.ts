@@ -7,41 +7,30 @@
  */
 import { Command, Option } from 'commander';
 import type { ServerFlags } from './cli.server.js';
-import { addModuleCommands } from './modules/commands.js';
+import type { AgoraModule } from './core/module.js';
+import { composeConfigSchema, settingsOf, type Setting } from './core/settings.js';
+import { MODULES } from './modules/index.js';
 import { VERSION } from './version.js';
 
-function addServerOptions(command: Command): Command {
-  return command
-    .option('-c, --config <file>', 'configuration file (default: ./agora.yaml if present)')
-    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
-    .option('-p, --port <number>', 'port to listen on (default 8080; 0 picks a free one)')
-    .option(
-      '--db <url>',
-      'database: sqlite:PATH, postgres://…, mysql://… (default: SQLite in the data dir)',
-    )
-    .option('--db-pool-max <number>', 'connection pool size for PostgreSQL/MySQL (default 10)')
-    .option(
-      '--redis-url <url>',
-      'Redis for the bus shared by several nodes (default: in-process bus)',
-    )
-    .option('--data-dir <dir>', 'directory for the SQLite file and blobs (default ./data)')
-    .option('--modules <list>', 'comma-separated modules to run (default: all)')
-    .option('--log-file <file>', 'also write JSON logs to this file')
-    .addOption(
-      new Option('--log-level <level>', 'log level').choices([
-        'fatal',
-        'error',
-        'warn',
-        'info',
-        'debug',
-        'trace',
-        'silent',
-      ]),
-    )
-    .option('--pretty', 'human-readable logs (needs the pino-pretty dev dependency)');
+function optionOf(setting: Setting): Option {
+  const name = `--${setting.flag ?? ''}`;
+  const short = setting.short ? `-${setting.short}, ` : '';
+  const value =
+    setting.type === 'boolean' ? '' : setting.type === 'integer' ? ' <number>' : ' <value>';
+  const shown = JSON.stringify(setting.default);
+  const fallback = setting.type === 'boolean' || shown === '""' ? '' : ` (default ${shown})`;
+  const option = new Option(`${short}${name}${value}`, `${setting.description}${fallback}`);
+  return setting.choices && setting.type !== 'list' ? option.choices(setting.choices) : option;
 }
 
-export function createProgram(): Command {
+/** The `agora` program of a build made of `modules`: flags from their settings, their commands. */
+export function createProgram(modules: readonly AgoraModule[] = MODULES): Command {
+  const flags = settingsOf(composeConfigSchema(modules)).filter((s) => s.flag !== undefined);
+  const addServerOptions = (command: Command): Command => {
+    command.option('-c, --config <file>', 'configuration file (default: ./agora.yaml if present)');
+    for (const setting of flags) command.addOption(optionOf(setting));
+    return command;
+  };
   const program = new Command('agora')
     .description('Agora: market, queue, numbers, images and tax services on one core')
     .version(VERSION)
@@ -63,8 +52,10 @@ export function createProgram(): Command {
     await (await import('./cli.server.js')).migrate(options);
   });
 
-  addModuleCommands(program, async (sources) =>
-    (await import('./core/config.js')).loadConfig(sources),
-  );
+  for (const module of modules) {
+    module.commands?.(program, {
+      loadConfig: async (sources) => (await import('./config.js')).loadConfig(sources),
+    });
+  }
   return program;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationSets } from '../src/core/db/migrations/index.js';
+import { loadModules, migrationsOf } from '../src/app.js';
 import { migrateToLatest } from '../src/core/db/index.js';
 import { echoModule } from './fixtures/echo-module.js';
 import { buildTestApp, dialects, type TestApp } from './helper.js';
@@ -23,7 +23,7 @@ describe.each(dialects())('database on %s', (dialect) => {
 
   it('is ready, and migrating again is a no-op', async () => {
     expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    const reports = await migrateToLatest(t.app.db, migrationSets([echoModule]));
+    const reports = await migrateToLatest(t.app.db, migrationsOf(await loadModules([echoModule])));
     expect(reports).toEqual([
       { set: 'core', applied: [] },
       { set: 'echo', applied: [] },

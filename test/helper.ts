@@ -13,9 +13,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { buildApp, type BuildOptions } from '../src/app.js';
-import { loadConfig, type Config, type DeepPartial } from '../src/core/config.js';
-import type { ConfigSchema } from '../src/core/config.js';
-import type { Static } from 'typebox';
+import { loadConfig, type Config } from '../src/config.js';
+import type { DeepPartial } from '../src/core/config.js';
 import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, REDIS_URL, type Dialect } from './services.js';
 
 export type { Dialect } from './services.js';
@@ -117,7 +116,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   };
 }
 
-export type ConfigOverrides = DeepPartial<Static<typeof ConfigSchema>>;
+export type ConfigOverrides = DeepPartial<Config>;
 
 export interface TestApp {
   app: FastifyInstance;

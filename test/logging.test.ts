@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { createLogger, LogFileError } from '../src/core/logging.js';
 import { createTestDatabase, tempDir } from './helper.js';
 

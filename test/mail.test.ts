@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlerts, createMailer, type Mailer } from '../src/core/mail.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { echoModule } from './fixtures/echo-module.js';
 import { buildTestApp, tempDir } from './helper.js';
 import { runCli } from './process.js';

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { startCheckpointer, type CheckpointResult } from '../src/core/db/checkpointer.js';
 import { openDatabase, WAL_SIZE_LIMIT_BYTES } from '../src/core/db/index.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/config.js';
 import { tempDir } from './helper.js';
 
 const silent = pino({ level: 'silent' });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse as parseDisposition } from 'content-disposition';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signature } from '../../src/modules/images/index.js';
+import { signature } from '../../src/modules/images/images.ops.js';
 import { Limiter } from '../../src/modules/images/images.process.js';
 import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
 import { animatedGif, bombPng, jpeg, multipart, png } from './fixtures.js';

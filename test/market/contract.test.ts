@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helper.js';
 import { buy, CARD, createProduct, setup, stockOf } from './helpers.js';
+import type { TablesOf } from '../../src/core/db/tables.js';
+import type { MarketTables } from '../../src/modules/market/market.tables.js';
 
 let t: TestApp;
+/** The app's database with the market module's tables. */
+const db = () => t.app.db.withTables<TablesOf<MarketTables>>();
 beforeAll(async () => {
   // setup() writes through a service of its own, as `agora market setup` does from another
   // process: without the read cache, every read here shows the database at once.
@@ -358,7 +362,7 @@ describe('the orders ledger', () => {
     await buy(t.app, p.id, 1, { card: '1111222233334444' });
     await buy(t.app, p.id, 1, { card: '5555666677778888' });
     await buy(t.app, p.id, 0); // refused by validation: no order
-    const orders = await t.app.db
+    const orders = await db()
       .selectFrom('market_orders')
       .selectAll()
       .where('product_id', '=', p.id)
@@ -370,7 +374,7 @@ describe('the orders ledger', () => {
       ['Success', 1, 9, 9, '4444'],
       ['Failure', 1, 0, 9, '8888'],
     ]);
-    const dump = JSON.stringify(await t.app.db.selectFrom('market_orders').selectAll().execute());
+    const dump = JSON.stringify(await db().selectFrom('market_orders').selectAll().execute());
     expect(dump).not.toContain('1111222233334444');
     expect(dump).not.toContain('5555666677778888');
   });

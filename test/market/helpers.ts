@@ -1,7 +1,10 @@
 /** Test data factories for the market. */
 import type { FastifyInstance } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { createMarketService, type MarketService } from '../../src/modules/market/index.js';
+import {
+  createMarketService,
+  type MarketService,
+} from '../../src/modules/market/market.service.js';
 import type { Product } from '../../src/modules/market/market.schemas.js';
 
 export const CARD = '4242424242424242';

@@ -10,6 +10,11 @@ import {
 } from '../helper.js';
 import { startServerProcess, type ServerProcess } from '../process.js';
 import { openSse } from '../realtime-clients.js';
+import type { TablesOf } from '../../src/core/db/tables.js';
+import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
+
+/** The app's database with the queue module's tables. */
+const queueDb = (t: TestApp) => t.app.db.withTables<TablesOf<QueueTables>>();
 
 interface Issued {
   token: string;
@@ -33,9 +38,9 @@ const claim = (t: TestApp, code: string, secret: string, ip = '10.1.1.1') =>
   });
 
 async function wipe(t: TestApp): Promise<void> {
-  await t.app.db.deleteFrom('queue_tokens').execute();
-  await t.app.db.deleteFrom('queue_bans').execute();
-  await t.app.db
+  await queueDb(t).deleteFrom('queue_tokens').execute();
+  await queueDb(t).deleteFrom('queue_bans').execute();
+  await queueDb(t)
     .updateTable('queue_state')
     .set({
       next_index: 0,

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/core/bus/memory.js';
 import type { BusEvent } from '../../src/core/bus/types.js';
-import { QUEUE_TOPIC, QueueService } from '../../src/modules/queue/index.js';
+import { QUEUE_TOPIC, QueueService } from '../../src/modules/queue/queue.service.js';
 import { buildTestApp, dialects, testLogger, type TestApp } from '../helper.js';
+import type { TablesOf } from '../../src/core/db/tables.js';
+import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
+
+/** The app's database with the queue module's tables. */
+const queueDb = (t: TestApp) => t.app.db.withTables<TablesOf<QueueTables>>();
 
 const S = 1000;
 const timing = { claimWindowMs: 60 * S, viewWindowMs: 60 * S, banMs: 3600 * S };
@@ -15,7 +20,7 @@ function harness(t: TestApp, start: number) {
   bus.subscribe(QUEUE_TOPIC, (e) => events.push(e));
   const make = () =>
     new QueueService({
-      db: t.app.db,
+      db: queueDb(t),
       bus,
       timing,
       clock: () => clock.now,
@@ -25,9 +30,9 @@ function harness(t: TestApp, start: number) {
 }
 
 async function wipe(t: TestApp): Promise<void> {
-  await t.app.db.deleteFrom('queue_tokens').execute();
-  await t.app.db.deleteFrom('queue_bans').execute();
-  await t.app.db
+  await queueDb(t).deleteFrom('queue_tokens').execute();
+  await queueDb(t).deleteFrom('queue_bans').execute();
+  await queueDb(t)
     .updateTable('queue_state')
     .set({
       next_index: 0,

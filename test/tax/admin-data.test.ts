@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeTax, taxModule } from '../../src/modules/tax/index.js';
+import { taxModule } from '../../src/modules/tax/index.js';
+import { computeTax } from '../../src/modules/tax/tax.engine.js';
 import { loadAdminData } from '../../src/modules/tax/tax.repository.js';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
+import type { TablesOf } from '../../src/core/db/tables.js';
+import type { TaxTables } from '../../src/modules/tax/tax.tables.js';
+
+/** The app's database with the tax module's tables. */
+const taxDb = (t: TestApp) => t.app.db.withTables<TablesOf<TaxTables>>();
 
 describe.each(dialects())('tax admin data read back from %s', (dialect) => {
   let t: TestApp;
@@ -13,39 +19,39 @@ describe.each(dialects())('tax admin data read back from %s', (dialect) => {
   });
 
   it('is refused without its unbounded top bracket, or with limits out of order', async () => {
-    const admin = await loadAdminData(t.app.db);
+    const admin = await loadAdminData(taxDb(t));
     const single = { married: false, children: 0, salary: 200_000 };
     expect(computeTax(admin, single)).toMatchObject({ tax: 64210, rate: 0.45 });
-    const top = await t.app.db
+    const top = await taxDb(t)
       .selectFrom('tbtranches')
       .selectAll()
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
-    await t.app.db.deleteFrom('tbtranches').where('id', '=', top.id).execute();
+    await taxDb(t).deleteFrom('tbtranches').where('id', '=', top.id).execute();
     try {
-      await expect(loadAdminData(t.app.db)).rejects.toThrow(/top bracket is missing/);
+      await expect(loadAdminData(taxDb(t))).rejects.toThrow(/top bracket is missing/);
     } finally {
-      await t.app.db.insertInto('tbtranches').values(top).execute();
+      await taxDb(t).insertInto('tbtranches').values(top).execute();
     }
-    const first = await t.app.db
+    const first = await taxDb(t)
       .selectFrom('tbtranches')
       .selectAll()
       .orderBy('id')
       .executeTakeFirstOrThrow();
-    await t.app.db
+    await taxDb(t)
       .updateTable('tbtranches')
       .set({ limite: 1_000_000 })
       .where('id', '=', first.id)
       .execute();
     try {
-      await expect(loadAdminData(t.app.db)).rejects.toThrow(/limits must increase/);
+      await expect(loadAdminData(taxDb(t))).rejects.toThrow(/limits must increase/);
     } finally {
-      await t.app.db
+      await taxDb(t)
         .updateTable('tbtranches')
         .set({ limite: first.limite })
         .where('id', '=', first.id)
         .execute();
     }
-    expect(computeTax(await loadAdminData(t.app.db), single)).toMatchObject({ tax: 64210 });
+    expect(computeTax(await loadAdminData(taxDb(t)), single)).toMatchObject({ tax: 64210 });
   });
 });

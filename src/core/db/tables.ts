@@ -1,12 +1,7 @@
 /**
- * The composed Kysely `Database` interface: the core's tables plus each module's
- * (`src/modules/<name>/<name>.tables.ts`), added here as modules arrive.
+ * The core's tables. A module adds its own to its handle with Kysely's `withTables`
+ * (`app.db.withTables<MarketTables>()`), so no type here names a module's table.
  */
-
-import type { ImagesTables } from '../../modules/images/images.tables.js';
-import type { MarketTables } from '../../modules/market/market.tables.js';
-import type { QueueTables } from '../../modules/queue/queue.tables.js';
-import type { TaxTables } from '../../modules/tax/tax.tables.js';
 
 export interface AgoraMetaTable {
   key: string;
@@ -35,4 +30,11 @@ export interface CoreTables {
   agora_blob_chunks: AgoraBlobChunksTable;
 }
 
-export type Database = CoreTables & MarketTables & ImagesTables & QueueTables & TaxTables;
+/** What every handle sees: the core's tables (a module's handle adds its own). */
+export type Database = CoreTables;
+
+/**
+ * A module's tables as Kysely's `withTables` takes them (`app.db.withTables<TablesOf<X>>()`): it
+ * wants a type with an index signature, which an interface does not have and a mapped type does.
+ */
+export type TablesOf<T> = { [K in keyof T]: { [C in keyof T[K]]: T[K][C] } };

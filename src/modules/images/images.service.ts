@@ -8,9 +8,8 @@ import { create as createDisposition } from 'content-disposition';
 import type { Kysely, Selectable } from 'kysely';
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange } from '../../core/blobs/index.js';
-import type { Database } from '../../core/db/tables.js';
 import { isUniqueViolation } from '../../core/db/portable.js';
-import type { ImagesImagesTable } from './images.tables.js';
+import type { ImagesDatabase, ImagesImagesTable } from './images.tables.js';
 import { AppError } from '../../core/errors.js';
 import { SizedLru } from './images.cache.js';
 import { extensionOf, isIdentity, MIME, type Format, type Ops } from './images.ops.js';
@@ -50,7 +49,7 @@ export interface ImageBytes {
 export const ALBUM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export interface ImagesServiceOptions {
-  db: Kysely<Database>;
+  db: Kysely<ImagesDatabase>;
   blobs: BlobStore;
   limits: Limits;
   limiter: Limiter;

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { Database } from '../../core/db/tables.js';
 
 export interface ImagesImagesTable {
   id: Generated<number>;
@@ -28,3 +29,6 @@ export interface ImagesTables {
   images_images: ImagesImagesTable;
   images_derived: ImagesDerivedTable;
 }
+
+/** The images module's handle: the core's tables and its own (`app.db.withTables<TablesOf<ImagesTables>>()`). */
+export type ImagesDatabase = Database & ImagesTables;

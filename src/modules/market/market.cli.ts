@@ -1,11 +1,11 @@
 /** `agora market setup`: loads what it needs when it runs, so the CLI starts quickly. */
 import type { Command } from 'commander';
-import type { Config, LoadConfigOptions } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
+import type { CommandContext } from '../../core/module.js';
+import type { MarketTables } from './market.tables.js';
+import type { TablesOf } from '../../core/db/tables.js';
 
-export function marketCommands(
-  program: Command,
-  loadConfig: (sources: Pick<LoadConfigOptions, 'flags' | 'configFile'>) => Promise<Config>,
-): void {
+export function marketCommands(program: Command, { loadConfig }: CommandContext): void {
   program
     .command('market')
     .description('market module commands')
@@ -72,7 +72,7 @@ export function marketCommands(
           migrationSets([{ name: 'market', migrations: marketMigrations }]),
         );
         const service = createMarketService({
-          db: database.db,
+          db: database.db.withTables<TablesOf<MarketTables>>(),
           prepareRead: database.prepareRead,
           bus: createMemoryBus({ history: 0, logger }),
         });

@@ -4,21 +4,45 @@ import { Type, type Static } from 'typebox';
 export const MarketConfig = Type.Object(
   {
     /** Where the product CRUD routes live; the module's own prefix holds query/buy/replenish. */
-    product_prefix: Type.String({ pattern: '^/[A-Za-z0-9._~/-]*$', default: '/product' }),
+    product_prefix: Type.String({
+      description: 'mount of the product CRUD routes',
+      pattern: '^/[A-Za-z0-9._~/-]*$',
+      default: '/product',
+    }),
     /** Add the ten seed products on the first start of an empty market. */
-    seed: Type.Boolean({ default: true }),
+    seed: Type.Boolean({
+      description: 'seed the ten starter products on the first start',
+      default: true,
+    }),
     /** How long an Idempotency-Key is remembered. */
-    idempotency_ttl_hours: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
+    idempotency_ttl_hours: Type.Integer({
+      description: 'how long an Idempotency-Key of a purchase is remembered',
+      minimum: 1,
+      maximum: 24 * 30,
+      default: 24,
+    }),
     /**
      * A purchase whose node died before it answered leaves its Idempotency-Key pending: a retry
      * gets 409 until the key is this old, then takes it over (and buys, at most once).
      */
-    idempotency_takeover_ms: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+    idempotency_takeover_ms: Type.Integer({
+      description:
+        'a purchase left pending by a node that died: retries get 409 until its key is this old, then take it over',
+      minimum: 1000,
+      maximum: 3_600_000,
+      default: 60_000,
+    }),
     /**
      * How long a node may answer product reads from memory. Its own changes, and every change
      * announced on the bus, are seen at once; this bounds the others. 0: always the database.
      */
-    read_cache_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 250 }),
+    read_cache_ms: Type.Integer({
+      description:
+        "how long product reads may come from memory: own changes at once, other nodes' when their event arrives, at worst after this; 0: off",
+      minimum: 0,
+      maximum: 60_000,
+      default: 250,
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -3,11 +3,15 @@
  * first; the service decides what runs in one transaction.
  */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, DatabaseHandle } from '../../core/db/index.js';
+import type { DatabaseHandle } from '../../core/db/index.js';
 import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
-import type { MarketIdempotencyTable, MarketProductTable } from './market.tables.js';
+import type {
+  MarketDatabase,
+  MarketIdempotencyTable,
+  MarketProductTable,
+} from './market.tables.js';
 
-export type Executor = Kysely<Database> | Transaction<Database>;
+export type Executor = Kysely<MarketDatabase> | Transaction<MarketDatabase>;
 export type ProductRow = Selectable<MarketProductTable>;
 
 export function findProduct(db: Executor, id: number): Promise<ProductRow | undefined> {
@@ -19,7 +23,7 @@ export function findProduct(db: Executor, id: number): Promise<ProductRow | unde
  * transactions begin immediate (one writer at a time), which is stronger.
  */
 export function findProductForUpdate(
-  db: Transaction<Database>,
+  db: Transaction<MarketDatabase>,
   id: number,
 ): Promise<ProductRow | undefined> {
   const query = db.selectFrom('market_products').selectAll().where('id', '=', id);
@@ -38,7 +42,7 @@ export interface ProductReads {
 
 /** `findProduct` and `listProducts`, compiled once (see `DatabaseHandle.prepareRead`). */
 export function productReads(
-  db: Kysely<Database>,
+  db: Kysely<MarketDatabase>,
   prepareRead: DatabaseHandle['prepareRead'],
 ): ProductReads {
   // The 0 only holds the id's place in the compiled SQL.

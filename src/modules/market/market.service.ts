@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
-import type { Database, DatabaseHandle } from '../../core/db/index.js';
+import type { DatabaseHandle } from '../../core/db/index.js';
+import type { MarketDatabase } from './market.tables.js';
 import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
 import { createProductCache } from './market.cache.js';
 import * as repo from './market.repository.js';
@@ -25,7 +26,7 @@ import {
 import { SEED_PRODUCTS, type SetupOptions, type SetupReport } from './market.seed.js';
 
 export interface MarketServiceDeps {
-  db: Kysely<Database>;
+  db: Kysely<MarketDatabase>;
   /** The database handle's `prepareRead`, for the hot reads. */
   prepareRead: DatabaseHandle['prepareRead'];
   bus: Bus;
@@ -114,7 +115,7 @@ export function createMarketService(deps: MarketServiceDeps) {
 
   /** One purchase inside a transaction: conditional decrement, then the order row. */
   async function purchase(
-    tx: Transaction<Database>,
+    tx: Transaction<MarketDatabase>,
     request: BuyRequest,
     at: string,
     key: string | undefined,

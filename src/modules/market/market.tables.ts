@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { Database } from '../../core/db/tables.js';
 
 export interface MarketProductTable {
   id: Generated<number>;
@@ -40,3 +41,6 @@ export interface MarketTables {
   market_orders: MarketOrderTable;
   market_idempotency: MarketIdempotencyTable;
 }
+
+/** The market module's handle: the core's tables and its own (`app.db.withTables<TablesOf<MarketTables>>()`). */
+export type MarketDatabase = Database & MarketTables;

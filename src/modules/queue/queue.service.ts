@@ -8,10 +8,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
-import type { Database } from '../../core/db/index.js';
 import { dialectOf } from '../../core/db/portable.js';
 import { CODE_COUNT, codeAt, CODE_PATTERN } from './queue.codes.js';
-import type { TokenState } from './queue.tables.js';
+import type { QueueDatabase, TokenState } from './queue.tables.js';
 
 export const QUEUE_TOPIC = 'queue';
 const BOARD_SIZE = 64;
@@ -41,7 +40,7 @@ export interface QueueTiming {
 }
 
 export interface QueueServiceDeps {
-  db: Kysely<Database>;
+  db: Kysely<QueueDatabase>;
   bus: Bus;
   timing: QueueTiming;
   /** Epoch milliseconds (tests inject one). */
@@ -74,7 +73,7 @@ export interface TokenStatus {
   deadline: string | null;
 }
 
-type Trx = Transaction<Database>;
+type Trx = Transaction<QueueDatabase>;
 
 interface Head {
   id: number;
@@ -136,7 +135,7 @@ export class QueueService {
   }
 
   /** The state row; `lock`: for the change about to be made (PostgreSQL/MySQL row lock). */
-  private async readLine(db: Kysely<Database>, lock = false): Promise<LineState> {
+  private async readLine(db: Kysely<QueueDatabase>, lock = false): Promise<LineState> {
     let query = db.selectFrom('queue_state').selectAll().where('id', '=', 1);
     // An SQLite write transaction holds the whole file already.
     if (lock && dialectOf(db) !== 'sqlite') query = query.forUpdate();
@@ -153,7 +152,7 @@ export class QueueService {
   }
 
   /** The first waiting token (read from the tokens, not the summary). */
-  private async firstWaiting(db: Kysely<Database>): Promise<Head | null> {
+  private async firstWaiting(db: Kysely<QueueDatabase>): Promise<Head | null> {
     const row = await db
       .selectFrom('queue_tokens')
       .select(['id', 'code', 'became_head_at'])
@@ -252,7 +251,7 @@ export class QueueService {
       .execute();
   }
 
-  private async position(trx: Kysely<Database>, id: number): Promise<number> {
+  private async position(trx: Kysely<QueueDatabase>, id: number): Promise<number> {
     const { n } = await trx
       .selectFrom('queue_tokens')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { Database } from '../../core/db/tables.js';
 
 /** Times are epoch milliseconds; bigint columns come back as strings from PostgreSQL and MySQL. */
 type Millis = number | string;
@@ -42,3 +43,6 @@ export interface QueueTables {
   queue_state: QueueStateTable;
   queue_bans: QueueBansTable;
 }
+
+/** The queue module's handle: the core's tables and its own (`app.db.withTables<TablesOf<QueueTables>>()`). */
+export type QueueDatabase = Database & QueueTables;

@@ -13,25 +13,57 @@ export const TaxConfig = Type.Object(
       { default: {} },
     ),
     realm: Type.String({
+      description: 'Basic auth realm',
       minLength: 1,
       maxLength: 100,
       pattern: '^[^"\\\\]*$',
       default: 'Agora tax',
     }),
     /** Answer with the original client's French keys (`réponse`, `impôt`, …). */
-    french_keys: Type.Boolean({ default: false }),
+    french_keys: Type.Boolean({
+      description: "answer with the original client's French keys (réponse, impôt, …)",
+      default: false,
+    }),
     /** Audit log file (one JSON line per request), besides stdout; empty: stdout only. */
-    audit_file: Type.String({ default: '' }),
+    audit_file: Type.String({
+      description: 'audit log file (one JSON line per tax request), besides stdout',
+      default: '',
+    }),
     /** How long a successful credential check is remembered (hashing is slow on purpose). */
-    auth_cache_ms: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+    auth_cache_ms: Type.Integer({
+      description: 'how long a successful credential check is remembered',
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 60_000,
+    }),
     /** Wrong credentials a client may send per window before it is refused (429). */
-    login_failures: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10 }),
+    login_failures: Type.Integer({
+      description: 'wrong credentials a client may send per window before it is refused (429)',
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 10,
+    }),
     /** The window of `login_failures`, in seconds. */
-    login_failure_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+    login_failure_window_s: Type.Integer({
+      description: 'the window of tax.login_failures, in seconds',
+      minimum: 1,
+      maximum: 86_400,
+      default: 900,
+    }),
     /** Credential checks that may wait for the hashing thread; past it 503 with Retry-After. */
-    auth_queue: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
+    auth_queue: Type.Integer({
+      description: 'credential checks that may wait for the hashing thread (then 503)',
+      minimum: 1,
+      maximum: 100_000,
+      default: 64,
+    }),
     /** Most taxpayers in one batch request. */
-    batch_max: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+    batch_max: Type.Integer({
+      description: 'most taxpayers in one batch request',
+      minimum: 1,
+      maximum: 100_000,
+      default: 1000,
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -1,6 +1,6 @@
 /** The tax module's SQL: reading the administration's data. */
 import type { Kysely } from 'kysely';
-import type { Database } from '../../core/db/index.js';
+import type { TaxDatabase } from './tax.tables.js';
 import { EXIT_DEPENDENCY, StartupError } from '../../core/errors.js';
 import type { AdminData } from './tax.engine.js';
 
@@ -19,7 +19,7 @@ const num = (value: number | string): number => (typeof value === 'number' ? val
  * Loads `tbtranches` and `tbconstantes` into one frozen object.
  * @throws AdminDataMissing when the tables are empty or incomplete.
  */
-export async function loadAdminData(db: Kysely<Database>): Promise<AdminData> {
+export async function loadAdminData(db: Kysely<TaxDatabase>): Promise<AdminData> {
   const brackets = await db.selectFrom('tbtranches').selectAll().orderBy('id').execute();
   const constants = await db
     .selectFrom('tbconstantes')

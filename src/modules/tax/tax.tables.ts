@@ -1,3 +1,4 @@
+import type { Database } from '../../core/db/tables.js';
 /** Exact numeric types everywhere: coefficients must come back as they were stored. */
 export interface TbTranchesTable {
   id: number;
@@ -25,3 +26,6 @@ export interface TaxTables {
   tbtranches: TbTranchesTable;
   tbconstantes: TbConstantesTable;
 }
+
+/** The tax module's handle: the core's tables and its own (`app.db.withTables<TablesOf<TaxTables>>()`). */
+export type TaxDatabase = Database & TaxTables;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../../core/db/tables.js';
+import type { TaxDatabase } from '../tax.tables.js';
 import { ADMIN_DATA_2019 } from '../tax.admin-data.js';
 
 const CONSTANTS = [
@@ -16,7 +16,7 @@ const CONSTANTS = [
 ] as const;
 
 /** The admin data tables, with exact decimal columns (the original's MySQL used single floats). */
-export async function up(db: Kysely<Database>): Promise<void> {
+export async function up(db: Kysely<TaxDatabase>): Promise<void> {
   await db.schema
     .createTable('tbtranches')
     .addColumn('id', 'integer', (c) => c.primaryKey())
@@ -49,7 +49,7 @@ export async function up(db: Kysely<Database>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<Database>): Promise<void> {
+export async function down(db: Kysely<TaxDatabase>): Promise<void> {
   await db.schema.dropTable('tbconstantes').execute();
   await db.schema.dropTable('tbtranches').execute();
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blobStoreOf, ConfigError, loadConfig, redactConfig, SETTINGS } from './config.js';
+import { renderSettingsDoc, SETTINGS_DOC } from '../scripts/settings-doc.js';
+import { loadConfig, SETTINGS } from '../src/config.js';
+import { blobStoreOf, ConfigError, redactConfig } from '../src/core/config.js';
 
 function dirWithYaml(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'agora-config-'));
@@ -128,11 +130,13 @@ describe('loadConfig', () => {
 });
 
 describe('documentation', () => {
-  it('lists every environment variable in the README configuration table', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const missing = SETTINGS.filter(
-      (s) => !s.key.startsWith('prefixes.') && !readme.includes(`\`${s.env}\``),
-    );
-    expect(missing.map((s) => s.env)).toEqual([]);
+  it('docs/settings.md is what the settings schema writes (npm run docs:settings)', async () => {
+    const written = readFileSync(SETTINGS_DOC, 'utf8');
+    expect(written).toBe(await renderSettingsDoc());
+    for (const setting of SETTINGS) expect(written).toContain(`\`${setting.env}\``);
+  });
+
+  it('describes every setting', () => {
+    expect(SETTINGS.filter((s) => s.description === '').map((s) => s.key)).toEqual([]);
   });
 });

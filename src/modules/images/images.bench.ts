@@ -6,44 +6,11 @@
 import os from 'node:os';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
-import { Agent, request } from 'undici';
-import type { Scenario } from './types.js';
+import { request } from 'undici';
+import { largeJpeg, mediumJpeg, undiciLoad, uploadOne, variant } from '../../../bench/lib.js';
+import type { Scenario } from '../../../bench/scenarios/types.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-
-/** A photo-like JPEG (noise over a gradient, so it compresses like a photo). */
-async function photo(width: number, height: number, quality = 80): Promise<Buffer> {
-  const raw = Buffer.alloc(width * height * 3);
-  let seed = 12345;
-  for (let i = 0; i < raw.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const pixel = Math.floor(i / 3);
-    raw[i] = ((pixel % width) * 200) / width + (seed % 56);
-  }
-  return sharp(raw, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality })
-    .toBuffer();
-}
-
-/** The same JPEG with a comment segment after SOI: other bytes, same picture. */
-function variant(jpeg: Buffer, n: number): Buffer {
-  const text = Buffer.from(`agora-bench-${n.toString().padStart(10, '0')}`);
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(text.length + 2, 2);
-  text.copy(segment, 4);
-  return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
-}
-
-export async function uploadOne(base: string, bytes: Buffer): Promise<string> {
-  const res = await fetch(`${base}/images`, {
-    method: 'POST',
-    headers: { 'content-type': 'image/jpeg' },
-    body: new Uint8Array(bytes),
-  });
-  if (res.status !== 201) throw new Error(`upload failed: HTTP ${res.status}`);
-  return ((await res.json()) as { id: string }).id;
-}
 
 interface Load {
   rps: number;
@@ -62,51 +29,6 @@ async function cannon(opts: autocannon.Options): Promise<Load> {
   };
 }
 
-/**
- * `workers` loops sending one request at a time on their own connection for the duration:
- * requests per second, MB/s (of what `send` reports) and latency percentiles.
- */
-export async function undiciLoad(
-  workers: number,
-  send: (agent: Agent, worker: number) => Promise<number>,
-): Promise<{ rps: number; mbPerS: number; p50: number; p99: number }> {
-  const agent = new Agent({ connections: workers });
-  const deadline = performance.now() + DURATION * 1000;
-  const latencies: number[] = [];
-  let bytes = 0;
-  const started = performance.now();
-  try {
-    await Promise.all(
-      Array.from({ length: workers }, async (_, worker) => {
-        while (performance.now() < deadline) {
-          const t0 = performance.now();
-          // Not `bytes += await …`: that reads `bytes` before the other workers add theirs.
-          const sent = await send(agent, worker);
-          bytes += sent;
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-  } finally {
-    await agent.close();
-  }
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (p: number): number =>
-    Math.round((latencies[Math.floor((p / 100) * (latencies.length - 1))] ?? NaN) * 10) / 10;
-  return {
-    rps: Math.round((latencies.length / seconds) * 10) / 10,
-    mbPerS: Math.round(bytes / seconds / 1e6),
-    p50: at(50),
-    p99: at(99),
-  };
-}
-
-let medium: Buffer | null = null;
-export const mediumJpeg = async (): Promise<Buffer> => (medium ??= await photo(1600, 1200, 92));
-let large: Buffer | null = null;
-const largeJpeg = async (): Promise<Buffer> => (large ??= await photo(4000, 3000, 85));
-
 /** Bare sharp: the same resize, `concurrency` at a time, for the duration; images per second. */
 async function bareSharp(input: Buffer, concurrency: number): Promise<number> {
   const deadline = performance.now() + DURATION * 1000;
@@ -123,7 +45,10 @@ async function bareSharp(input: Buffer, concurrency: number): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
-export const imagesScenarios: Scenario[] = [
+/** Images come last: their uploads write gigabytes, which would weigh on the disk of the scenarios after them. */
+export const last = true;
+
+export const scenarios: Scenario[] = [
   {
     kind: 'http',
     name: 'images: GET /images/:id.webp?thumbnail=128 (cached)',

@@ -4,15 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { startAgora } from '../server.js';
-import { mediumJpeg, undiciLoad, uploadOne } from './images.js';
-import { computeTax } from '../../src/modules/tax/index.js';
-import { ADMIN_DATA_2019 } from '../../src/modules/tax/tax.admin-data.js';
-import type { Scenario } from './types.js';
-import type { ClientResult } from '../../src/modules/tax/tax.client.js';
+import { startAgora } from '../../../bench/server.js';
+import { mediumJpeg, undiciLoad, uploadOne } from '../../../bench/lib.js';
+import { computeTax } from './tax.engine.js';
+import { ADMIN_DATA_2019 } from './tax.admin-data.js';
+import type { Scenario } from '../../../bench/scenarios/types.js';
+import type { ClientResult } from './tax.client.js';
 
 const CASES = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/tax/expected.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/tax/expected.json', import.meta.url), 'utf8'),
 ) as ClientResult[];
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 
@@ -129,7 +129,7 @@ function engine(): Promise<Record<string, number>> {
   return Promise.resolve({ taxpayers_per_s: Math.round((n / ms) * 1000), checksum: sink % 1000 });
 }
 
-export const taxScenarios: Scenario[] = [
+export const scenarios: Scenario[] = [
   {
     kind: 'http',
     name: 'tax: GET /tax/?… (Basic auth, 11 cases)',

@@ -1,6 +1,6 @@
 /** Market scenarios: query, product list, purchases, and a price change fanned out to subscribers. */
-import { wsFanOut } from './core.js';
-import { sendJson, type Scenario } from './types.js';
+import { wsFanOut } from '../../../bench/scenarios/core.js';
+import { sendJson, type Scenario } from '../../../bench/scenarios/types.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_MARKET_SUBSCRIBERS ?? 5000);
 let price = 10;
@@ -16,7 +16,7 @@ async function changePrice(baseUrl: string): Promise<void> {
   await sendJson(baseUrl, 'PUT', '/product/3', { description: 'orange', price });
 }
 
-export const marketScenarios: Scenario[] = [
+export const scenarios: Scenario[] = [
   { kind: 'http', name: 'market: GET /market/query/1', target: 'agora', path: '/market/query/1' },
   { kind: 'http', name: 'market: GET /product/ (list)', target: 'agora', path: '/product/' },
   {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import type { Scenario } from './types.js';
+import type { Scenario } from '../../../bench/scenarios/types.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -167,7 +167,7 @@ async function sseFanOut(base: string): Promise<Record<string, number | string>>
   };
 }
 
-export const queueScenarios: Scenario[] = [
+export const scenarios: Scenario[] = [
   { kind: 'custom', name: `queue: token issue, ${CONNECTIONS} connections`, run: issueRate },
   { kind: 'custom', name: 'queue: claim cycle (take, claim, leave), 1 client', run: claimCycle },
   { kind: 'custom', name: `queue: event to ${VIEWERS} SSE board viewers`, run: sseFanOut },

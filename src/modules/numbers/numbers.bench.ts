@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { rangeArrayChunks } from '../../src/modules/numbers/numbers.source.js';
-import { ArraySummer } from '../../src/modules/numbers/numbers.sum.js';
-import { startAgora } from '../server.js';
-import type { Scenario } from './types.js';
+import { rangeArrayChunks } from './numbers.source.js';
+import { ArraySummer } from './numbers.sum.js';
+import { startAgora } from '../../../bench/server.js';
+import type { Scenario } from '../../../bench/scenarios/types.js';
 
 const DURATION_S = Number(process.env.BENCH_NUMBERS_DURATION ?? 15);
 const CLIENTS = 16;
@@ -130,7 +130,7 @@ async function withAgora<T>(
   }
 }
 
-export const numbersScenarios: Scenario[] = [
+export const scenarios: Scenario[] = [
   {
     kind: 'custom',
     name: `numbers: GET /total N=1,000,001, ${CLIENTS} clients + /healthz probe`,

@@ -1,0 +1,24 @@
+/** The numbers module's server part: the total service and its routes. */
+import { ConfigError } from '../../core/config.js';
+import type { ModuleRuntime } from '../../core/module.js';
+import type { NumbersConfig } from './numbers.config.js';
+import { numbersRoutes, totalRoutes } from './numbers.routes.js';
+import { TotalService } from './numbers.service.js';
+
+export const numbersRuntime: ModuleRuntime<NumbersConfig> = {
+  async plugin(app, { mount, config }) {
+    if (config.source === 'http' && config.upstream_url === '') {
+      throw new ConfigError('numbers.source is http but numbers.upstream_url is empty');
+    }
+    const service = new TotalService({ config, metrics: app.metrics });
+    app.addHook('onClose', async () => {
+      await service.close();
+    });
+    await app.register(totalRoutes, { prefix: config.total_path, config, service });
+    await app.register(numbersRoutes, {
+      prefix: mount === '/' ? '' : mount,
+      config,
+      service,
+    });
+  },
+};
