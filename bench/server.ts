@@ -53,7 +53,7 @@ export async function startAgora(
   const child = spawn(
     process.execPath,
     [
-      // As `npm start` and bin/agora.js run it (README, Benchmarks).
+      // As `npm start` and bin/agora.js run it (docs/development.md, Benchmarks).
       ...SERVER_NODE_FLAGS,
       path.join(root, 'dist/main.js'),
       'serve',
@@ -66,7 +66,7 @@ export async function startAgora(
     ],
     {
       stdio: ['ignore', 'inherit', 'inherit'],
-      // As `npm start` and bin/agora.js set it (README, Memory).
+      // As `npm start` and bin/agora.js set it (docs/development.md, Memory).
       env: { MALLOC_ARENA_MAX: '2', ...process.env, AGORA_CONFIG: '', ...env },
     },
   );

@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<void> {
       '!'.repeat(78),
       `!! ${strict ? 'REQUIRED SERVICES MISSING (CI=true): failing the run' : 'SUITES SKIPPED: these services are not available'}`,
       ...problems.map((p) => `!!   - ${p}`),
-      '!! See README "Running the tests" for how to start them.',
+      '!! See docs/development.md, "Running the tests", for how to start them.',
       '!'.repeat(78),
       '',
     ].join('\n');

@@ -17,5 +17,5 @@ export function isForwarded(headers: IncomingHttpHeaders): boolean {
 /** The warning given once when forwarded requests arrive and `trust_proxy` is not set. */
 export const UNTRUSTED_PROXY_WARNING =
   'requests arrive through a proxy (X-Forwarded-For or Forwarded) but trust_proxy is not set: ' +
-  'every client looks like the proxy. Set trust_proxy to the proxy’s address (README, Behind a ' +
-  'reverse proxy); until then admin routes refuse forwarded requests without the admin token.';
+  'every client looks like the proxy. Set trust_proxy to the proxy’s address (docs/operations.md, ' +
+  'Behind a reverse proxy); until then admin routes refuse forwarded requests without the admin token.';

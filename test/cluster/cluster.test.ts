@@ -1,7 +1,7 @@
 /**
  * The cluster suite: two Agora nodes behind real nginx (configured from deploy/nginx.conf) on one
- * PostgreSQL or MariaDB database and a Redis server of the test's own, as the README's "Running
- * several nodes" builds them. What an operator relies on: no oversell across nodes, events across
+ * PostgreSQL or MariaDB database and a Redis server of the test's own, as docs/operations.md,
+ * "Running several nodes", builds them. What an operator relies on: no oversell across nodes, events across
  * nodes, proxy safety, images every node serves, no 502 while a node stops, every acknowledged
  * write kept when a node dies, no silent gap when Redis restarts.
  */

@@ -1,5 +1,5 @@
 /**
- * A cluster as the README's "Running several nodes" builds it: real nginx (Debian's package),
+ * A cluster as docs/operations.md, "Running several nodes", builds it: real nginx (Debian's package),
  * configured from `deploy/nginx.conf`, in front of several `agora serve` processes on one
  * PostgreSQL or MariaDB database and one Redis server the test starts on its own port (so that it
  * may kill it). Nodes listen on fixed ports, so a node stopped by a test can be started again
@@ -135,7 +135,7 @@ export async function startCluster(options: {
         AGORA_TRUST_PROXY: '127.0.0.1',
         AGORA_NODE_ID: `node-${i}`,
         // Longer than nginx keeps an idle connection to a node (deploy/nginx.conf: 4 s), as the
-        // README asks: by the end of the drain nginx holds none to this node.
+        // docs/operations.md asks: by the end of the drain nginx holds none to this node.
         AGORA_SHUTDOWN_DRAIN_MS: '4500',
         ...options.env,
       },
