@@ -146,15 +146,29 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       logger.error({ text: text.slice(0, 200) }, 'redis bus: unreadable event');
       return;
     }
-    if (isBusEvent(event)) listeners.deliver(event);
+    if (!isBusEvent(event)) return;
+    if (held) held.push(event);
+    else listeners.deliver(event);
   });
   // Events published while this node's subscription was down never reach it: every listener
   // hears of the gap when the connection is lost, and again once it is back (ioredis subscribes
   // again by itself) for what went by meanwhile.
+  //
+  // "Back" means subscribed, not connected: ioredis is ready, and says so, before it sends its
+  // SUBSCRIBE again, so a gap told at `ready` could come before events that were missed after
+  // it. This node subscribes once more itself (first, since the handler runs before ioredis
+  // sends its own) and tells the gap when Redis confirms; events that arrive meanwhile, in the
+  // same read as the confirmation, are held and delivered after the gap.
   /** Set by `close()`: connections that end then are not losses. */
   let closing = false;
   let subscriptionLost = false;
+  /** Events received while a subscription is being confirmed; null otherwise. */
+  let held: BusEvent[] | null = null;
+  /** Which `ready` a confirmation belongs to: one from before a later loss is stale. */
+  let attempt = 0;
   subscriber.on('close', () => {
+    held = null;
+    attempt++;
     if (subscriptionLost || closing) return;
     subscriptionLost = true;
     logger.warn('redis bus: subscription lost; subscribers get a gap');
@@ -163,8 +177,27 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   subscriber.on('ready', () => {
     if (!subscriptionLost) return;
     subscriptionLost = false;
-    logger.info('redis bus: subscription back; subscribers get a gap for what went by');
-    listeners.gapAll();
+    held = [];
+    const mine = ++attempt;
+    subscriber.subscribe(channel).then(
+      () => {
+        if (mine !== attempt) return;
+        const missed = held ?? [];
+        held = null;
+        logger.info('redis bus: subscription back; subscribers get a gap for what went by');
+        listeners.gapAll();
+        for (const event of missed) listeners.deliver(event);
+      },
+      (err: unknown) => {
+        // The connection went again: its `close` told the gap, and `ready` will try again.
+        if (mine !== attempt) return;
+        held = null;
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'redis bus: could not subscribe again',
+        );
+      },
+    );
   });
 
   // A connection can freeze without closing (a host that stopped answering): a ping that times
