@@ -80,6 +80,21 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // A switch over a union handles every member, so a new member is a type error, not a
+      // silent fall-through.
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      // Request data is typed by the route's schema, never cast: a cast hides a missing schema.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'TSAsExpression MemberExpression[object.name=/^(request|req)$/][property.name=/^(body|query|params|headers)$/]',
+          message: "Request data is typed by the route's schema (TypeBox), never cast.",
+        },
+      ],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', ignoreRestSiblings: true },

@@ -152,7 +152,11 @@ export async function buildApp(
     for (const { module: mod, runtime } of modules) {
       const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
       if (runtime.envelope) app.useErrorEnvelope(prefix, runtime.envelope);
-      await app.register(runtime.plugin, { mount: prefix, config: sectionOf(config, mod) });
+      await app.register(runtime.plugin, {
+        mount: prefix,
+        routePrefix: prefix === '/' ? '' : prefix,
+        config: sectionOf(config, mod),
+      });
       info.modules.push({
         name: mod.name,
         title: mod.title,

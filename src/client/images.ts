@@ -14,22 +14,12 @@ import {
   type Ops,
   type OpsInput,
 } from '../modules/images/images.ops.js';
+import type { ImageMeta } from '../modules/images/images.schemas.js';
 
 export type { Fit, Format, Ops, OpsInput };
 
-export interface ImageMeta {
-  id: string;
-  sha256: string;
-  format: Format;
-  content_type: string;
-  width: number;
-  height: number;
-  bytes: number;
-  filename: string | null;
-  album: string | null;
-  created_at: string;
-  url: string;
-}
+/** A stored image, as the server's schema declares it. */
+export type { ImageMeta } from '../modules/images/images.schemas.js';
 
 export type BatchResult =
   | {

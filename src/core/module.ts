@@ -18,6 +18,11 @@ export interface ModuleOptions<C = unknown> {
    * root, so a module may serve routes under more than one prefix (market: `/market`, `/product`).
    */
   mount: string;
+  /**
+   * The mount as a Fastify route prefix: the same, but `''` for a module mounted at `/`. (Not
+   * `prefix`: Fastify would take that option for the plugin's own prefix.)
+   */
+  routePrefix: string;
   /** The module's own section of the configuration (`<name>:` in agora.yaml). */
   config: C;
 }

@@ -27,3 +27,22 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
       ? strictAjv.compile(schema as object)
       : coercingAjv.compile(schema as object);
 }
+
+/**
+ * Narrows request data a route reads field by field instead of through a schema (a form whose
+ * original answered its own errors, a stream): a check, never a cast.
+ */
+export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A parsed query string's values: a string, or a list for a repeated key; anything else dropped. */
+export function queryValues(query: unknown): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  if (!isRecord(query)) return out;
+  for (const [key, value] of Object.entries(query)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.filter((v) => typeof v === 'string');
+  }
+  return out;
+}

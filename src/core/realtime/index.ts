@@ -17,6 +17,7 @@ import type { LiveConnection, RealtimeContext } from './context.js';
 import { openEventStream, type EventStreamOptions } from './sse.js';
 import { parseResume, type Resume } from './subscriber.js';
 import { handleSocket } from './websocket.js';
+import { isRecord } from '../validation.js';
 
 export type { Cursor, Resume } from './subscriber.js';
 export type { EventStreamOptions } from './sse.js';
@@ -116,7 +117,8 @@ async function realtimePlugin(app: FastifyInstance): Promise<void> {
 
   function resumeCursor(request: FastifyRequest): Resume {
     const header = request.headers['last-event-id'];
-    const query = (request.query as Record<string, unknown> | undefined)?.last_event_id;
+    const parameters: unknown = request.query;
+    const query = isRecord(parameters) ? parameters.last_event_id : undefined;
     const text =
       typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
     return parseResume(text, isValidTopic);

@@ -8,16 +8,16 @@ import { imagesMigrations } from './migrations/index.js';
 import type { ImagesConfig } from './images.config.js';
 import { Limiter } from './images.process.js';
 import { createRemoteFetcher } from './images.remote.js';
-import { compatRoutes, imagesRoutes } from './images.routes.js';
+import { compatRoutes } from './images.compat.routes.js';
+import { imagesRoutes } from './images.routes.js';
 import { ImagesService } from './images.service.js';
 import type { ImagesTables } from './images.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
 
 const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
   app,
-  { mount, config },
+  { routePrefix: prefix, config },
 ) => {
-  const prefix = mount === '/' ? '' : mount;
   const limiter = new Limiter(config.concurrency || os.availableParallelism(), config.queue);
   const service = new ImagesService({
     db: app.db.withTables<TablesOf<ImagesTables>>(),

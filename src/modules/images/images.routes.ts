@@ -1,253 +1,33 @@
 /**
- * The images HTTP surface: upload (multipart, raw body, remote URL), retrieval with ETag, 304,
+ * The images HTTP API: upload (multipart, raw body, remote URL), retrieval with ETag, 304,
  * Range and HEAD, conversion by extension, transformations by query, metadata, listing, admin
- * delete, stateless transform, batch; and the original service's compatibility routes.
+ * delete, stateless transform and batch. The original service's routes are in
+ * images.compat.routes.ts, the helpers both use in images.http.ts.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteRange } from '../../core/blobs/index.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
-import { WEB_ROOT } from '../../core/web.js';
-import type { ImagesConfig } from './images.config.js';
-import {
-  derivedPath,
-  extensionOf,
-  formatOf,
-  FORMATS,
-  MIME,
-  OpsError,
-  parseOps,
-  signature,
-  type Format,
-  type Ops,
-} from './images.ops.js';
+import { modulePage } from '../../core/pages.js';
+import { derivedPath, extensionOf, FORMATS, MIME } from './images.ops.js';
 import { SizedLru } from './images.cache.js';
-import type { RemoteFetcher } from './images.remote.js';
+import { ALBUM, disposition, downloadName, type ImageBytes } from './images.service.js';
+import { queryValues } from '../../core/validation.js';
 import {
-  ALBUM,
-  disposition,
-  downloadName,
-  type ImageBytes,
-  type ImageMeta as StoredImage,
-  type ImagesService,
-} from './images.service.js';
-
-export interface ImagesRouteOptions {
-  config: ImagesConfig;
-  service: ImagesService;
-  remote: RemoteFetcher;
-}
-
-const ImageMeta = Type.Object(
-  {
-    id: Type.String(),
-    sha256: Type.String(),
-    format: Type.String(),
-    content_type: Type.String(),
-    width: Type.Integer(),
-    height: Type.Integer(),
-    bytes: Type.Integer(),
-    filename: Type.Union([Type.String(), Type.Null()]),
-    album: Type.Union([Type.String(), Type.Null()]),
-    created_at: Type.String(),
-    url: Type.String(),
-  },
-  { description: 'A stored image' },
-);
-
-const Binary = Type.Unsafe<Buffer>(
-  Type.String({ description: 'the image bytes', format: 'binary' }),
-);
-
-/** `abc123.webp` → id and format; a bad extension is a 400. */
-function splitId(raw: string): { id: string; format: Format | null; ext: string | null } {
-  const dot = raw.lastIndexOf('.');
-  if (dot < 0) return { id: raw, format: null, ext: null };
-  const ext = raw.slice(dot + 1);
-  const format = formatOf(ext);
-  if (format === null) {
-    throw new AppError(
-      'IMAGE_BAD_FORMAT',
-      400,
-      `unknown extension .${ext}; known: ${FORMATS.join(', ')}, jpg, tif`,
-    );
-  }
-  return { id: raw.slice(0, dot), format, ext };
-}
-
-function checkSignature(key: string, idWithExt: string, ops: Ops, sig: unknown): void {
-  const expected = Buffer.from(signature(key, idWithExt, ops));
-  const given = Buffer.from(typeof sig === 'string' ? sig : '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AppError(
-      'IMAGE_BAD_SIGNATURE',
-      403,
-      'this transformation needs a valid signature (sig)',
-    );
-  }
-}
-
-/** One `bytes=` range of a representation of `size` bytes; null: serve it whole. */
-function parseRange(
-  header: string,
-  size: number,
-): { start: number; end: number } | 'invalid' | null {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return header.includes(',') ? null : 'invalid'; // several ranges: whole body
-  const [, a = '', b = ''] = m;
-  if (a === '' && b === '') return 'invalid';
-  let start: number;
-  let end: number;
-  if (a === '') {
-    const suffix = Number(b);
-    if (suffix === 0) return 'invalid';
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  }
-  if (start >= size || start > end) return 'invalid';
-  return { start, end };
-}
-
-/** What a GET may answer with: bytes in memory, or a stored blob read as it is sent. */
-type Body =
-  | { kind: 'bytes'; image: ImageBytes }
-  | {
-      kind: 'blob';
-      sha256: string;
-      size: number;
-      format: Format;
-      open: (range?: ByteRange) => Promise<Readable>;
-    };
-
-/**
- * Sends an image with a strong ETag (its digest), immutable caching, 304 and single Range
- * support. A stored original is streamed from the blob store, never held whole in memory.
- */
-async function sendImage(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  body: Body,
-  extra: Record<string, string> = {},
-): Promise<FastifyReply> {
-  const sha256 = body.kind === 'bytes' ? body.image.sha256 : body.sha256;
-  const format = body.kind === 'bytes' ? body.image.format : body.format;
-  const size = body.kind === 'bytes' ? body.image.data.length : body.size;
-  const etag = `"${sha256}"`;
-  void reply
-    .header('etag', etag)
-    .header('cache-control', 'public, max-age=31536000, immutable')
-    .header('accept-ranges', 'bytes')
-    .header('content-type', MIME[format])
-    .headers(extra);
-  const match = request.headers['if-none-match'];
-  if (
-    match !== undefined &&
-    (match.trim() === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
-  ) {
-    return reply.code(304).send();
-  }
-  let range: ByteRange | null = null;
-  const header = request.headers.range;
-  const ifRange = request.headers['if-range'];
-  if (header !== undefined && (ifRange === undefined || ifRange === etag)) {
-    const r = parseRange(header, size);
-    if (r === 'invalid') {
-      void reply.header('content-range', `bytes */${size}`);
-      throw new AppError(
-        'RANGE_NOT_SATISFIABLE',
-        416,
-        `the range ${header} is outside the ${size} bytes`,
-      );
-    }
-    if (r) {
-      range = r;
-      void reply.code(206).header('content-range', `bytes ${r.start}-${r.end}/${size}`);
-    }
-  }
-  if (body.kind === 'bytes') {
-    const data = body.image.data;
-    return reply.send(range ? data.subarray(range.start, range.end + 1) : data);
-  }
-  const length = range ? range.end - range.start + 1 : size;
-  return reply.header('content-length', String(length)).send(await body.open(range ?? undefined));
-}
-
-/** A stored original as a streamed body. */
-function blobBody(service: ImagesService, meta: StoredImage): Body {
-  return {
-    kind: 'blob',
-    sha256: meta.sha256,
-    size: meta.bytes,
-    format: meta.format,
-    open: (range) => service.openOriginal(meta, range),
-  };
-}
-
-/**
- * The file name an `X-Filename` header carries: RFC 8187 (`UTF-8''k%C3%B6t.png`), or raw UTF-8
- * bytes (which Node reads as Latin-1, one character per byte), or plain Latin-1 text.
- */
-function headerFilename(value: string | string[] | undefined): string | null {
-  if (typeof value !== 'string') return null;
-  const extended = /^UTF-8''(.+)$/i.exec(value);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1] ?? '');
-    } catch {
-      return null;
-    }
-  }
-  const utf8 = Buffer.from(value, 'latin1').toString('utf8');
-  return utf8.includes('\uFFFD') ? value : utf8;
-}
-
-/**
- * A multipart request the parser can read: its boundary present and 1–70 characters long
- * (RFC 2046). The parser itself fails on anything else with an error that says nothing to the
- * client (a 500); this names the problem instead.
- */
-function checkBoundary(request: FastifyRequest): void {
-  const type = request.headers['content-type'] ?? '';
-  const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(type);
-  const boundary = m?.[1] ?? m?.[2] ?? '';
-  if (boundary.length < 1 || boundary.length > 70) {
-    throw new AppError(
-      'IMAGE_BAD_MULTIPART',
-      400,
-      'multipart/form-data needs a boundary parameter of 1 to 70 characters',
-    );
-  }
-}
-
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+  blobBody,
+  checkBoundary,
+  checkSignature,
+  headerFilename,
+  opsFrom,
+  sendImage,
+  splitId,
+  type ImagesRouteOptions,
+} from './images.http.js';
+import { Binary, IdParams, ImageMeta } from './images.schemas.js';
 
 /** How long a URL's derived image is served from memory without looking at the row again. */
 const URL_CACHE_MS = 10_000;
-
-/** `parseOps` with its errors as 400s naming the parameter. */
-function opsFrom(
-  query: Record<string, string | string[] | undefined>,
-  maxDimension: number,
-  ignore: readonly string[] = [],
-): Ops {
-  try {
-    return parseOps(query, { maxDimension }, ignore);
-  } catch (err) {
-    if (err instanceof OpsError) {
-      throw new AppError('IMAGE_BAD_PARAMETER', 400, err.message, { parameter: err.parameter });
-    }
-    throw err;
-  }
-}
 
 export async function imagesRoutes(
   app: FastifyInstance,
@@ -279,16 +59,15 @@ export async function imagesRoutes(
     (config.memory_cache_mb * 1024 * 1024) / 4,
     256 * 1024,
   );
-  const page = existsSync(path.join(WEB_ROOT, 'pages/images/index.html'));
   /** A browser opening the bare URL gets the gallery; anything with parameters is the API. */
-  const wantsPage = (request: FastifyRequest): boolean =>
-    page && !request.url.includes('?') && (request.headers.accept ?? '').includes('text/html');
+  const page = modulePage('images');
 
   /** Every image of an upload request, whatever its form. */
   async function* uploads(
     request: FastifyRequest,
   ): AsyncGenerator<{ bytes: Buffer; filename: string | null; album: string | null }> {
-    const queryAlbum = (request.query as { album?: string }).album ?? null;
+    const album0 = queryValues(request.query).album;
+    const queryAlbum = typeof album0 === 'string' ? album0 : null;
     if (request.isMultipart()) {
       checkBoundary(request);
       let album = queryAlbum;
@@ -388,11 +167,7 @@ export async function imagesRoutes(
       },
     },
     async (request, reply) => {
-      if (wantsPage(request)) {
-        return reply
-          .header('cache-control', 'no-cache')
-          .sendFile('pages/images/index.html', WEB_ROOT);
-      }
+      if (page.wanted(request)) return page.send(reply);
       return service.list(request.query);
     },
   );
@@ -429,7 +204,7 @@ export async function imagesRoutes(
         return sendImage(request, reply, { kind: 'bytes', image: known.image }, known.headers);
       }
       const { id, format } = splitId(request.params.id);
-      const query = request.query as Record<string, string | string[] | undefined>;
+      const query = queryValues(request.query);
       const ops = opsFrom(query, config.max_dimension, ['sig']);
       if (format) ops.format = format;
       // With signing on, every derived URL (conversion or transformation) must be signed. What
@@ -501,7 +276,7 @@ export async function imagesRoutes(
       },
     },
     async (request, reply) => {
-      const query = request.query as Record<string, string | string[] | undefined>;
+      const query = queryValues(request.query);
       const ops = opsFrom(query, config.max_dimension, ['sig']);
       // With signing on, rendering on request is for signed operations only, here as anywhere.
       if (config.signing_key) checkSignature(config.signing_key, 'transform', ops, query.sig);
@@ -600,120 +375,6 @@ export async function imagesRoutes(
         }),
       );
       return { results };
-    },
-  );
-}
-
-/** The original service's routes: `POST /storage/`, `GET /storage/:id`, `GET /converter/:id/:format`. */
-export async function compatRoutes(
-  app: FastifyInstance,
-  { config, service }: ImagesRouteOptions,
-): Promise<void> {
-  await app.register(multipart, {
-    limits: { fileSize: config.max_bytes, files: 1, fields: 10, parts: 11 },
-  });
-  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-
-  routes.post(
-    '/storage/',
-    {
-      bodyLimit: config.max_bytes,
-      schema: {
-        tags: ['images'],
-        summary: 'Compatibility: upload (multipart field image)',
-        response: {
-          200: Type.Object({
-            message: Type.String(),
-            id: Type.String(),
-            full_name: Type.String(),
-            content_type: Type.String(),
-          }),
-          400: ErrorBody,
-        },
-      },
-    },
-    async (request) => {
-      if (!request.isMultipart()) {
-        throw new AppError(
-          'IMAGE_NO_BODY',
-          400,
-          'send the image as multipart/form-data, field image',
-        );
-      }
-      checkBoundary(request);
-      const file = await request.file();
-      if (!file) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
-      const meta = await service.store(await file.toBuffer(), {
-        filename: file.filename || null,
-        transfer: true,
-      });
-      return {
-        message: 'file created, uploading started',
-        id: meta.id,
-        full_name: downloadName(meta),
-        content_type: meta.content_type,
-      };
-    },
-  );
-
-  routes.get(
-    '/storage/:id',
-    {
-      schema: {
-        tags: ['images'],
-        summary: 'Compatibility: download the stored file as an attachment',
-        params: IdParams,
-        produces: Object.values(MIME),
-        response: { 200: Binary, 404: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const meta = await service.get(request.params.id);
-      return sendImage(request, reply, blobBody(service, meta), {
-        'content-disposition': disposition('attachment', downloadName(meta)),
-      });
-    },
-  );
-
-  routes.get(
-    '/converter/:id/:format',
-    {
-      schema: {
-        tags: ['images'],
-        summary: 'Compatibility: the stored image converted to format',
-        description:
-          'With `images.signing_key` set, `sig` must be the signature of `/images/:id.:ext`.',
-        params: Type.Object({
-          id: Type.String({ maxLength: 64 }),
-          format: Type.String({ maxLength: 8 }),
-        }),
-        querystring: Type.Object({ sig: Type.Optional(Type.String({ maxLength: 128 })) }),
-        produces: Object.values(MIME),
-        response: { 200: Binary, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const format = formatOf(request.params.format);
-      if (!format) {
-        throw new AppError(
-          'IMAGE_BAD_FORMAT',
-          400,
-          `unknown format ${request.params.format}; known: ${FORMATS.join(', ')}, jpg`,
-        );
-      }
-      if (config.signing_key) {
-        const id = `${request.params.id}.${extensionOf(format)}`;
-        checkSignature(config.signing_key, id, { format }, request.query.sig);
-      }
-      const { meta, image } = await service.derived(request.params.id, { format });
-      return sendImage(
-        request,
-        reply,
-        { kind: 'bytes', image },
-        {
-          'content-disposition': disposition('attachment', downloadName(meta, format)),
-        },
-      );
     },
   );
 }

@@ -21,20 +21,10 @@ import {
   type Limits,
   type Rendered,
 } from './images.process.js';
+import type { ImageMeta } from './images.schemas.js';
 
-export interface ImageMeta {
-  id: string;
-  sha256: string;
-  format: Format;
-  content_type: string;
-  width: number;
-  height: number;
-  bytes: number;
-  filename: string | null;
-  album: string | null;
-  created_at: string;
-  url: string;
-}
+/** A stored image as the API shows it (declared once, in images.schemas.ts). */
+export type { ImageMeta } from './images.schemas.js';
 
 /** An image's bytes with what is needed to serve them. */
 export interface ImageBytes {

@@ -1,5 +1,6 @@
 /** The market's server part: its routes, service, periodic purge and seeding. */
 import type { ErrorEnvelope } from '../../core/errors.js';
+import { every } from '../../core/jobs.js';
 import type { ModuleRuntime } from '../../core/module.js';
 import { marketMigrations } from './migrations/index.js';
 import type { MarketConfig } from './market.config.js';
@@ -14,7 +15,7 @@ const marketEnvelope: ErrorEnvelope = (e) => ({ error: e.message, exe_id: e.requ
 export const marketRuntime: ModuleRuntime<MarketConfig> = {
   envelope: marketEnvelope,
   migrations: marketMigrations,
-  async plugin(app, { mount, config }) {
+  async plugin(app, { routePrefix: prefix, config }) {
     const service = createMarketService({
       db: app.db.withTables<TablesOf<MarketTables>>(),
       prepareRead: app.database.prepareRead,
@@ -24,19 +25,18 @@ export const marketRuntime: ModuleRuntime<MarketConfig> = {
       readCacheMs: config.read_cache_ms,
     });
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
-    await app.register(marketRoutes, { prefix: mount, service });
+    await app.register(marketRoutes, { prefix, service });
     await app.register(productRoutes, { prefix: config.product_prefix, service });
     if (config.seed && (await service.seedOnFirstStart()))
       app.log.info('market: seeded the ten starter products');
 
-    const purge = setInterval(() => {
-      service.purgeExpiredKeys().catch((err: unknown) => {
-        app.log.warn({ err }, 'market: could not purge expired idempotency keys');
-      });
-    }, 3600_000);
-    purge.unref();
+    every(app, {
+      name: 'market: purge of expired idempotency keys',
+      intervalMs: 3600_000,
+      run: () => service.purgeExpiredKeys(),
+      level: 'warn',
+    });
     app.addHook('onClose', async () => {
-      clearInterval(purge);
       service.close();
     });
   },

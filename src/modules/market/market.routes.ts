@@ -2,13 +2,11 @@
  * The market's HTTP surface: `/market/query|buy|replenish/:id` and `/product/` CRUD, with the
  * original contract's envelopes and messages. Handlers validate, call the service, shape HTTP.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
-import { WEB_ROOT } from '../../core/web.js';
+import { modulePage } from '../../core/pages.js';
 import {
   BuyBody,
   BuyResult,
@@ -215,11 +213,9 @@ export async function marketRoutes(
     async (request) => ok(request, await service.listStock()),
   );
 
-  if (existsSync(path.join(WEB_ROOT, 'pages/market/index.html'))) {
-    routes.get('/', { schema: { hide: true } }, (_request, reply) =>
-      reply.header('cache-control', 'no-cache').sendFile('pages/market/index.html', WEB_ROOT),
-    );
-  }
+  const page = modulePage('market');
+  if (page.built)
+    routes.get('/', { schema: { hide: true } }, (_request, reply) => page.send(reply));
 }
 
 /** `/product/` CRUD; creating, changing and deleting products is for administrators. */

@@ -24,6 +24,7 @@ import {
   type ReplenishResult,
 } from './market.schemas.js';
 import { SEED_PRODUCTS, type SetupOptions, type SetupReport } from './market.seed.js';
+import { groupCommit } from '../../core/batch.js';
 
 export interface MarketServiceDeps {
   db: Kysely<MarketDatabase>;
@@ -149,46 +150,15 @@ export function createMarketService(deps: MarketServiceDeps) {
    * keep one transaction per purchase: their writers run in parallel.)
    */
   const batchBuys = dialectOf(db) === 'sqlite';
-  const pendingBuys: {
-    request: BuyRequest;
-    at: string;
-    resolve: (p: Purchase | undefined) => void;
-    reject: (err: unknown) => void;
-  }[] = [];
-  let buying = false;
-
-  function buyInBatch(request: BuyRequest, at: string): Promise<Purchase | undefined> {
-    return new Promise((resolve, reject) => {
-      pendingBuys.push({ request, at, resolve, reject });
-      if (!buying) {
-        buying = true;
-        // After this turn of the loop, so that the requests read together share the batch.
-        setImmediate(() => void runBuyBatches());
-      }
-    });
-  }
-
-  async function runBuyBatches(): Promise<void> {
-    try {
-      while (pendingBuys.length > 0) {
-        const batch = pendingBuys.splice(0, BUY_BATCH);
-        try {
-          const outcomes = await db.transaction().execute(async (tx) => {
-            const done: (Purchase | undefined)[] = [];
-            for (const b of batch) done.push(await purchase(tx, b.request, b.at, undefined));
-            return done;
-          });
-          batch.forEach((b, i) => {
-            b.resolve(outcomes[i]);
-          });
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      buying = false;
-    }
-  }
+  const buyInBatch = groupCommit(
+    BUY_BATCH,
+    (buys: { request: BuyRequest; at: string }[]): Promise<(Purchase | undefined)[]> =>
+      db.transaction().execute(async (tx) => {
+        const done: (Purchase | undefined)[] = [];
+        for (const b of buys) done.push(await purchase(tx, b.request, b.at, undefined));
+        return done;
+      }),
+  );
 
   type KeyClaim =
     | { kind: 'claimed' }
@@ -354,7 +324,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       try {
         outcome =
           key === undefined && batchBuys
-            ? await buyInBatch(request, at)
+            ? await buyInBatch({ request, at })
             : await db.transaction().execute((tx) => purchase(tx, request, at, key));
       } catch (err) {
         if (key !== undefined) await repo.deleteKey(db, key, true).catch(() => undefined);

@@ -6,7 +6,7 @@ import { numbersRoutes, totalRoutes } from './numbers.routes.js';
 import { TotalService } from './numbers.service.js';
 
 export const numbersRuntime: ModuleRuntime<NumbersConfig> = {
-  async plugin(app, { mount, config }) {
+  async plugin(app, { routePrefix: prefix, config }) {
     if (config.source === 'http' && config.upstream_url === '') {
       throw new ConfigError('numbers.source is http but numbers.upstream_url is empty');
     }
@@ -15,10 +15,6 @@ export const numbersRuntime: ModuleRuntime<NumbersConfig> = {
       await service.close();
     });
     await app.register(totalRoutes, { prefix: config.total_path, config, service });
-    await app.register(numbersRoutes, {
-      prefix: mount === '/' ? '' : mount,
-      config,
-      service,
-    });
+    await app.register(numbersRoutes, { prefix, config, service });
   },
 };

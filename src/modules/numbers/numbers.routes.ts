@@ -2,16 +2,14 @@
  * The numbers module's HTTP surface: `GET|POST /total`, the module's own upstream
  * `GET /numbers`, `GET /numbers/stats` for the page, and the page itself.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
-import { WEB_ROOT } from '../../core/web.js';
+import { modulePage } from '../../core/pages.js';
 import type { NumbersConfig } from './numbers.config.js';
 import type { Total, TotalService } from './numbers.service.js';
 import { feed, rangeArrayStream, UpstreamError } from './numbers.source.js';
@@ -121,8 +119,8 @@ export async function totalRoutes(
       const started = performance.now();
       const summer = new ArraySummer();
       try {
-        const body = request.body as Readable | undefined;
-        if (body) {
+        const body: unknown = request.body;
+        if (body instanceof Readable) {
           let bytes = 0;
           for await (const chunk of body) {
             const piece = chunk as Buffer;
@@ -218,10 +216,8 @@ export async function numbersRoutes(
     monitor.stop();
   });
 
-  const page = existsSync(path.join(WEB_ROOT, 'pages/numbers/index.html'));
   /** A browser opening the bare URL gets the page; anything with parameters is the API. */
-  const wantsPage = (request: FastifyRequest): boolean =>
-    page && !request.url.includes('?') && (request.headers.accept ?? '').includes('text/html');
+  const page = modulePage('numbers');
 
   routes.get(
     '/',
@@ -244,11 +240,7 @@ export async function numbersRoutes(
       },
     },
     async (request, reply) => {
-      if (wantsPage(request)) {
-        return reply
-          .header('cache-control', 'no-cache')
-          .sendFile('pages/numbers/index.html', WEB_ROOT);
-      }
+      if (page.wanted(request)) return page.send(reply);
       const { count, delay_ms: delayMs } = request.query;
       if (delayMs > 0) {
         const gone = new AbortController();

@@ -1,6 +1,7 @@
 /** The queue's server part: demo pictures, the service, its sweep and its routes. */
 import type { ModuleRuntime } from '../../core/module.js';
-import { isUniqueViolation } from '../../core/db/portable.js';
+import { claimMarker } from '../../core/db/markers.js';
+import { every } from '../../core/jobs.js';
 import { queueMigrations } from './migrations/index.js';
 import { drawKitties } from './queue.kitties.js';
 import { queueRoutes } from './queue.routes.js';
@@ -13,7 +14,7 @@ const DEMO_MARKER = 'queue.demo_pictures';
 
 export const queueRuntime: ModuleRuntime<QueueConfig> = {
   migrations: queueMigrations,
-  async plugin(app, { mount, config }) {
+  async plugin(app, { routePrefix: prefix, config }) {
     const log = app.log.child({ module: 'queue' });
     const images = app.hasDecorator('images') ? app.images : null;
     if (!images)
@@ -21,18 +22,11 @@ export const queueRuntime: ModuleRuntime<QueueConfig> = {
 
     if (images && config.demo_pictures && (await images.random(config.album)) === null) {
       // One node draws the demo cats: the marker row is inserted first, and only once.
-      const now = new Date().toISOString();
-      try {
-        await app.db
-          .insertInto('agora_meta')
-          .values({ key: DEMO_MARKER, value: now, updated_at: now })
-          .execute();
+      if (await claimMarker(app.db, DEMO_MARKER, new Date().toISOString())) {
         for (const cat of await drawKitties()) {
           await images.store(cat.png, { filename: cat.name, album: config.album });
         }
         log.info({ album: config.album }, 'queue: drew the demo pictures');
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
       }
     }
 
@@ -46,15 +40,7 @@ export const queueRuntime: ModuleRuntime<QueueConfig> = {
       },
       picture: async () => (images ? ((await images.random(config.album))?.url ?? null) : null),
     });
-    const sweep = setInterval(() => {
-      service.sweep().catch((err: unknown) => {
-        log.error({ err }, 'queue: sweep failed');
-      });
-    }, config.sweep_ms);
-    sweep.unref();
-    app.addHook('onClose', async () => {
-      clearInterval(sweep);
-    });
-    await app.register(queueRoutes, { prefix: mount === '/' ? '' : mount, service });
+    every(app, { name: 'queue: sweep', intervalMs: config.sweep_ms, run: () => service.sweep() });
+    await app.register(queueRoutes, { prefix, service });
   },
 };

@@ -2,35 +2,25 @@
  * The queue's HTTP surface: the REST API with real statuses, the live board over SSE, admin
  * bans, and the original web client's routes (which keep their 200 statuses).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, ErrorBody } from '../../core/errors.js';
-import { WEB_ROOT } from '../../core/web.js';
+import { modulePage } from '../../core/pages.js';
 import { QUEUE_TOPIC, type QueueService } from './queue.service.js';
+import { isRecord } from '../../core/validation.js';
+import { Board, Claimed, IssuedToken, TokenParams } from './queue.schemas.js';
 
 export interface QueueRouteOptions {
   service: QueueService;
 }
 
-const BoardSchema = Type.Object({
-  head: Type.Union([Type.String(), Type.Null()]),
-  deadline: Type.Union([Type.String(), Type.Null()]),
-  serving: Type.Array(Type.String()),
-  waiting: Type.Array(Type.String(), { description: 'the codes after the head, the first 64' }),
-  length: Type.Integer({ description: 'tokens in the line, head included' }),
-});
-
-const TokenParams = Type.Object({ token: Type.String({ maxLength: 8 }) });
-
 /** The secret from the JSON body or the `X-Token-Secret` header. */
 function secretOf(request: FastifyRequest): string {
   const header = request.headers['x-token-secret'];
   if (typeof header === 'string' && header !== '') return header;
-  const body = request.body as { secret?: unknown } | undefined;
-  return typeof body?.secret === 'string' ? body.secret : '';
+  const body: unknown = request.body;
+  return isRecord(body) && typeof body.secret === 'string' ? body.secret : '';
 }
 
 const bannedError = (until: number): AppError =>
@@ -78,12 +68,7 @@ export async function queueRoutes(
         tags: ['queue'],
         summary: 'Take a token: its code, its secret (shown once), position and estimated wait',
         response: {
-          201: Type.Object({
-            token: Type.String(),
-            secret: Type.String({ description: 'needed to claim or leave; returned only now' }),
-            position: Type.Integer(),
-            estimated_wait_s: Type.Integer({ description: 'upper bound' }),
-          }),
+          201: IssuedToken,
           403: ErrorBody,
           503: ErrorBody,
         },
@@ -149,7 +134,7 @@ export async function queueRoutes(
           'that is not live or a wrong secret; 409 when the line is empty.',
         params: TokenParams,
         response: {
-          200: Type.Object({ image_url: Type.String(), view_until: Type.String() }),
+          200: Claimed,
           403: ErrorBody,
           409: ErrorBody,
           425: ErrorBody,
@@ -213,7 +198,7 @@ export async function queueRoutes(
     },
   );
 
-  const page = existsSync(path.join(WEB_ROOT, 'pages/queue/index.html'));
+  const page = modulePage('queue');
   routes.get(
     '/',
     {
@@ -221,19 +206,11 @@ export async function queueRoutes(
         tags: ['queue'],
         summary: 'The board: head, serving, the next 64 codes and the length of the line',
         description: 'A browser opening the bare URL gets the web page.',
-        response: { 200: BoardSchema },
+        response: { 200: Board },
       },
     },
     async (request, reply) => {
-      if (
-        page &&
-        !request.url.includes('?') &&
-        (request.headers.accept ?? '').includes('text/html')
-      ) {
-        return reply
-          .header('cache-control', 'no-cache')
-          .sendFile('pages/queue/index.html', WEB_ROOT);
-      }
+      if (page.wanted(request)) return page.send(reply);
       return service.board();
     },
   );
@@ -316,9 +293,9 @@ export async function queueRoutes(
     '/post-token',
     { schema: { tags: ['queue'], summary: 'Compatibility: claim (form field token-field)' } },
     async (request) => {
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      const code =
-        typeof body['token-field'] === 'string' ? body['token-field'].trim().toUpperCase() : '';
+      const body: unknown = request.body;
+      const field = isRecord(body) ? body['token-field'] : undefined;
+      const code = typeof field === 'string' ? field.trim().toUpperCase() : '';
       const cookie = cookieOf(request);
       const secret = cookie?.code === code ? cookie.secret : '';
       const outcome = await service.claim(code, secret, request.ip);

@@ -11,6 +11,8 @@ import type { Bus } from '../../core/bus/index.js';
 import { dialectOf } from '../../core/db/portable.js';
 import { CODE_COUNT, codeAt, CODE_PATTERN } from './queue.codes.js';
 import type { QueueDatabase, TokenState } from './queue.tables.js';
+import { groupCommit } from '../../core/batch.js';
+import type { Board } from './queue.schemas.js';
 
 export const QUEUE_TOPIC = 'queue';
 const BOARD_SIZE = 64;
@@ -22,16 +24,7 @@ export interface QueueEvent {
   data: Record<string, unknown>;
 }
 
-export interface Board {
-  head: string | null;
-  /** When the head's turn ends (ISO), or null. */
-  deadline: string | null;
-  serving: string[];
-  /** The codes after the head, the first 64. */
-  waiting: string[];
-  /** Tokens in the line, head included. */
-  length: number;
-}
+export type { Board } from './queue.schemas.js';
 
 export interface QueueTiming {
   claimWindowMs: number;
@@ -274,40 +267,10 @@ export class QueueService {
    * state row and the commit are paid once per batch rather than once per token.
    */
   issue(ip: string): Promise<IssueOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pendingIssues.push({ ip, resolve, reject });
-      if (!this.issuing) {
-        this.issuing = true;
-        // Start after this turn of the loop: the requests read in the same turn join the batch.
-        setImmediate(() => void this.issueBatches());
-      }
-    });
+    return this.issueInGroup(ip);
   }
 
-  private readonly pendingIssues: {
-    ip: string;
-    resolve: (o: IssueOutcome) => void;
-    reject: (err: unknown) => void;
-  }[] = [];
-  private issuing = false;
-
-  private async issueBatches(): Promise<void> {
-    try {
-      while (this.pendingIssues.length > 0) {
-        const batch = this.pendingIssues.splice(0, ISSUE_BATCH);
-        try {
-          const outcomes = await this.issueBatch(batch.map((b) => b.ip));
-          batch.forEach((b, i) => {
-            b.resolve(outcomes[i] ?? { kind: 'full', retryAfterS: 1 });
-          });
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.issuing = false;
-    }
-  }
+  private readonly issueInGroup = groupCommit(ISSUE_BATCH, (ips: string[]) => this.issueBatch(ips));
 
   private async issueBatch(ips: string[]): Promise<IssueOutcome[]> {
     const now = this.clock();

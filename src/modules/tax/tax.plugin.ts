@@ -36,7 +36,7 @@ function auditLog(log: FastifyBaseLogger, file: string, nodeId: string): AuditLo
 
 export const taxRuntime: ModuleRuntime<TaxConfig> = {
   migrations: taxMigrations,
-  async plugin(app, { mount, config }) {
+  async plugin(app, { mount, routePrefix: prefix, config }) {
     const language = config.french_keys ? 'fr' : 'en';
     const log = app.log.child({ module: 'tax' });
     const admin = await loadAdminData(app.db.withTables<TablesOf<TaxTables>>());
@@ -63,7 +63,7 @@ export const taxRuntime: ModuleRuntime<TaxConfig> = {
 
     app.useErrorEnvelope(mount, (e) => errorBody([e.message], language));
     await app.register(taxRoutes, {
-      prefix: mount === '/' ? '' : mount,
+      prefix,
       admin,
       verifier,
       logins,

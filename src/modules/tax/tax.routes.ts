@@ -5,10 +5,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { AppError } from '../../core/errors.js';
-import { WEB_ROOT } from '../../core/web.js';
+import { modulePage } from '../../core/pages.js';
 import type { Verifier } from './tax.auth.js';
 import { HasherBusy } from './tax.hasher.js';
 import type { LoginGuard } from './tax.logins.js';
@@ -27,6 +25,7 @@ import {
   resultFr,
 } from './tax.schemas.js';
 import { checkTaxpayer, type Language } from './tax.validation.js';
+import { isRecord } from '../../core/validation.js';
 
 /** Where audit lines go (one JSON line per request). */
 export interface AuditLog {
@@ -117,13 +116,14 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     checkCredentials(request);
 
   const security = [{ basicAuth: [] }];
-  const page = existsSync(path.join(WEB_ROOT, 'pages/tax/index.html'));
   /** A browser opening the bare URL gets the page; anything with parameters is the API. */
-  const wantsPage = (request: FastifyRequest): boolean =>
-    page &&
-    (request.headers.accept ?? '').includes('text/html') &&
-    Object.keys(request.query as object).length === 0;
+  const page = modulePage('tax');
   const fr = language === 'fr';
+  /** The query string: taxpayer parameters are checked one by one, in the original's order. */
+  const queryOf = (request: FastifyRequest): Readonly<Record<string, unknown>> => {
+    const query: unknown = request.query;
+    return isRecord(query) ? query : {};
+  };
   const errors = fr ? TaxErrorsFr : TaxErrorsEn;
 
   /** One taxpayer from the query string: the answer, or undefined once a 400 is sent on `reply`. */
@@ -133,7 +133,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     user: string,
   ): ReturnType<typeof answer> | undefined => {
     const started = audit.enabled ? performance.now() : 0;
-    const params = request.query as Record<string, unknown>;
+    const params = queryOf(request);
     const checked = checkTaxpayer(params, language);
     const line = (): Record<string, unknown> => ({
       audit: 'tax',
@@ -171,8 +171,8 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
       },
     },
     (request, reply) => {
-      if (wantsPage(request)) {
-        void reply.header('cache-control', 'no-cache').sendFile('pages/tax/index.html', WEB_ROOT);
+      if (page.wanted(request)) {
+        void page.send(reply);
         return undefined;
       }
       // Authentication here rather than in a hook: one stage less per request. (Like a

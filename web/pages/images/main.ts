@@ -2,15 +2,7 @@
  * The gallery: drag-and-drop (or pick) several images to upload them, a grid of thumbnails
  * served by the engine, and a detail view that builds a converted/resized URL to copy.
  */
-interface ImageMeta {
-  id: string;
-  format: string;
-  width: number;
-  height: number;
-  bytes: number;
-  filename: string | null;
-  url: string;
-}
+import type { ImageMeta } from '../../../src/modules/images/images.schemas.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 

@@ -3,13 +3,8 @@
  * live board (SSE; every browser sees every event), see your position and, as head, a countdown;
  * claim the picture and keep it for the view window.
  */
-interface Board {
-  head: string | null;
-  deadline: string | null;
-  serving: string[];
-  waiting: string[];
-  length: number;
-}
+import type { Board } from '../../../src/modules/queue/queue.schemas.js';
+
 interface Mine {
   token: string;
   secret: string;
