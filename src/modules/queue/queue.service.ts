@@ -8,11 +8,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
-import { dialectOf } from '../../core/db/portable.js';
 import { CODE_COUNT, codeAt, CODE_PATTERN } from './queue.codes.js';
 import type { QueueDatabase, TokenState } from './queue.tables.js';
 import { groupCommit } from '../../core/batch.js';
 import type { Board } from './queue.schemas.js';
+import * as repo from './queue.repository.js';
+import { ms, type LineState } from './queue.repository.js';
 
 export const QUEUE_TOPIC = 'queue';
 const BOARD_SIZE = 64;
@@ -68,25 +69,7 @@ export interface TokenStatus {
 
 type Trx = Transaction<QueueDatabase>;
 
-interface Head {
-  id: number;
-  code: string;
-  became_head_at: number;
-}
-
-/**
- * The line's summary, read under the lock and written back at the end of each change: the next
- * code to try, when the latest viewing ends, the head, and how many tokens wait.
- */
-interface LineState {
-  nextIndex: number;
-  viewingUntil: number;
-  head: Head | null;
-  waiting: number;
-}
-
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
-const ms = (v: number | string | null): number => (v === null ? 0 : Number(v));
 const iso = (t: number): string => new Date(t).toISOString();
 
 export class QueueService {
@@ -106,54 +89,14 @@ export class QueueService {
     const events: QueueEvent[] = [];
     const now = this.clock();
     const result = await this.d.db.transaction().execute(async (trx) => {
-      const line = await this.readLine(trx, true);
+      const line = await repo.readLine(trx, true);
       await this.advance(trx, now, line, events);
       const value = await fn(trx, now, events, line);
-      await trx
-        .updateTable('queue_state')
-        .set({
-          next_index: line.nextIndex,
-          viewing_until: line.viewingUntil,
-          head_id: line.head?.id ?? null,
-          head_code: line.head?.code ?? null,
-          head_since: line.head?.became_head_at ?? null,
-          waiting: line.waiting,
-        })
-        .where('id', '=', 1)
-        .execute();
+      await repo.writeLine(trx, line);
       return value;
     });
     for (const e of events) this.d.bus.announce(QUEUE_TOPIC, e.type, e.data);
     return result;
-  }
-
-  /** The state row; `lock`: for the change about to be made (PostgreSQL/MySQL row lock). */
-  private async readLine(db: Kysely<QueueDatabase>, lock = false): Promise<LineState> {
-    let query = db.selectFrom('queue_state').selectAll().where('id', '=', 1);
-    // An SQLite write transaction holds the whole file already.
-    if (lock && dialectOf(db) !== 'sqlite') query = query.forUpdate();
-    const row = await query.executeTakeFirstOrThrow();
-    return {
-      nextIndex: row.next_index,
-      viewingUntil: ms(row.viewing_until),
-      head:
-        row.head_id === null || row.head_code === null
-          ? null
-          : { id: row.head_id, code: row.head_code, became_head_at: ms(row.head_since) },
-      waiting: row.waiting,
-    };
-  }
-
-  /** The first waiting token (read from the tokens, not the summary). */
-  private async firstWaiting(db: Kysely<QueueDatabase>): Promise<Head | null> {
-    const row = await db
-      .selectFrom('queue_tokens')
-      .select(['id', 'code', 'became_head_at'])
-      .where('state', '=', 'waiting')
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? { id: row.id, code: row.code, became_head_at: ms(row.became_head_at) } : null;
   }
 
   private deadlineOf(becameHeadAt: number, viewingUntil: number): number {
@@ -167,17 +110,13 @@ export class QueueService {
     line: LineState,
     events: QueueEvent[],
   ): Promise<void> {
-    const next = await this.firstWaiting(trx);
+    const next = await repo.firstWaiting(trx);
     if (!next) {
       line.head = null;
       events.push({ type: 'head-changed', data: { token: null, deadline: null } });
       return;
     }
-    await trx
-      .updateTable('queue_tokens')
-      .set({ became_head_at: at })
-      .where('id', '=', next.id)
-      .execute();
+    await repo.setBecameHead(trx, next.id, at);
     line.head = { ...next, became_head_at: at };
     const deadline = this.deadlineOf(at, line.viewingUntil);
     events.push({ type: 'head-changed', data: { token: next.code, deadline: iso(deadline) } });
@@ -191,20 +130,8 @@ export class QueueService {
     events: QueueEvent[],
   ): Promise<void> {
     if (line.viewingUntil > 0) {
-      const ended = await trx
-        .selectFrom('queue_tokens')
-        .select(['id', 'code', 'view_until'])
-        .where('state', '=', 'serving')
-        .where('view_until', '<=', now)
-        .orderBy('id')
-        .execute();
-      for (const t of ended) {
-        await trx
-          .updateTable('queue_tokens')
-          .set({ state: 'used', live_code: null, ended_at: ms(t.view_until) })
-          .where('id', '=', t.id)
-          .where('state', '=', 'serving')
-          .execute();
+      for (const t of await repo.endedViewings(trx, now)) {
+        await repo.endToken(trx, t.id, 'used', ms(t.view_until), 'serving');
         events.push({ type: 'serving-ended', data: { token: t.code } });
         events.push({ type: 'token-removed', data: { token: t.code, reason: 'used' } });
       }
@@ -213,12 +140,7 @@ export class QueueService {
     while (line.head) {
       const deadline = this.deadlineOf(line.head.became_head_at, line.viewingUntil);
       if (now < deadline) return;
-      await trx
-        .updateTable('queue_tokens')
-        .set({ state: 'expired', live_code: null, ended_at: deadline })
-        .where('id', '=', line.head.id)
-        .where('state', '=', 'waiting')
-        .execute();
+      await repo.endToken(trx, line.head.id, 'expired', deadline, 'waiting');
       line.waiting--;
       events.push({ type: 'token-removed', data: { token: line.head.code, reason: 'expired' } });
       await this.promoteNext(trx, deadline, line, events);
@@ -226,32 +148,12 @@ export class QueueService {
   }
 
   /** A client's ban, if one is in force. */
-  async banOf(ip: string): Promise<number | null> {
-    const row = await this.d.db
-      .selectFrom('queue_bans')
-      .select('expires_at')
-      .where('ip', '=', ip)
-      .where('expires_at', '>', this.clock())
-      .executeTakeFirst();
-    return row ? ms(row.expires_at) : null;
+  banOf(ip: string): Promise<number | null> {
+    return repo.banOf(this.d.db, ip, this.clock());
   }
 
   private async ban(trx: Trx, ip: string, reason: string, now: number): Promise<void> {
-    await trx.deleteFrom('queue_bans').where('ip', '=', ip).execute();
-    await trx
-      .insertInto('queue_bans')
-      .values({ ip, reason, created_at: now, expires_at: now + this.d.timing.banMs })
-      .execute();
-  }
-
-  private async position(trx: Kysely<QueueDatabase>, id: number): Promise<number> {
-    const { n } = await trx
-      .selectFrom('queue_tokens')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('state', '=', 'waiting')
-      .where('id', '<', id)
-      .executeTakeFirstOrThrow();
-    return Number(n) + 1;
+    await repo.putBan(trx, ip, reason, now, now + this.d.timing.banMs);
   }
 
   /** Upper bound of the wait of the token at `position`: every one ahead uses its whole window. */
@@ -274,13 +176,7 @@ export class QueueService {
 
   private async issueBatch(ips: string[]): Promise<IssueOutcome[]> {
     const now = this.clock();
-    const bans = await this.d.db
-      .selectFrom('queue_bans')
-      .select(['ip', 'expires_at'])
-      .where('ip', 'in', [...new Set(ips)])
-      .where('expires_at', '>', now)
-      .execute();
-    const bannedUntil = new Map(bans.map((b) => [b.ip, ms(b.expires_at)]));
+    const bannedUntil = await repo.bansOf(this.d.db, ips, now);
     if (ips.every((ip) => bannedUntil.has(ip))) {
       return ips.map((ip) => ({ kind: 'banned', until: bannedUntil.get(ip) ?? now }));
     }
@@ -314,31 +210,16 @@ export class QueueService {
     // does nothing when the unique live code is taken, and the next code is tried.
     const secret = randomBytes(18).toString('base64url');
     const wasEmpty = line.head === null;
-    const mysql = dialectOf(trx) === 'mysql';
     let index = line.nextIndex;
     let id: number | null = null;
     for (let tries = 0; tries < CODE_COUNT && id === null; tries++) {
-      const values = {
+      id = await repo.insertToken(trx, {
         code: codeAt(index),
-        live_code: codeAt(index),
         secret_hash: hashSecret(secret),
-        state: 'waiting' as const,
         issued_at: now,
         became_head_at: wasEmpty ? now : null,
         client_ip: ip,
-      };
-      if (mysql) {
-        const r = await trx.insertInto('queue_tokens').ignore().values(values).executeTakeFirst();
-        if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) id = Number(r.insertId);
-      } else {
-        const r = await trx
-          .insertInto('queue_tokens')
-          .values(values)
-          .onConflict((oc) => oc.column('live_code').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (r) id = r.id;
-      }
+      });
       if (id === null) index = (index + 1) % CODE_COUNT;
     }
     if (id === null) return full;
@@ -371,13 +252,7 @@ export class QueueService {
     | { kind: 'ok'; id: number; state: TokenState; image_url: string | null; view_until: number }
     | { kind: 'cheater'; reason: string }
   > {
-    const token = CODE_PATTERN.test(code)
-      ? await trx
-          .selectFrom('queue_tokens')
-          .select(['id', 'state', 'secret_hash', 'image_url', 'view_until'])
-          .where('live_code', '=', code)
-          .executeTakeFirst()
-      : undefined;
+    const token = CODE_PATTERN.test(code) ? await repo.liveToken(trx, code) : undefined;
     if (!token) return { kind: 'cheater', reason: `${code} is not a live token` };
     const given = Buffer.from(hashSecret(secret));
     if (!timingSafeEqual(given, Buffer.from(token.secret_hash))) {
@@ -411,7 +286,7 @@ export class QueueService {
       const head = line.head;
       if (!head) return { kind: 'empty' as const };
       if (head.id !== owned.id) {
-        const position = await this.position(trx, owned.id);
+        const position = await repo.positionOf(trx, owned.id);
         const deadline = this.deadlineOf(head.became_head_at, line.viewingUntil);
         return {
           kind: 'not-your-turn' as const,
@@ -422,12 +297,7 @@ export class QueueService {
       }
       if (picture === null) return { kind: 'no-picture' as const };
       const viewUntil = now + this.d.timing.viewWindowMs;
-      await trx
-        .updateTable('queue_tokens')
-        .set({ state: 'serving', claimed_at: now, view_until: viewUntil, image_url: picture })
-        .where('id', '=', owned.id)
-        .where('state', '=', 'waiting')
-        .execute();
+      await repo.startServing(trx, owned.id, now, viewUntil, picture);
       line.viewingUntil = viewUntil;
       line.waiting--;
       events.push({ type: 'serving-started', data: { token: code, view_until: iso(viewUntil) } });
@@ -447,11 +317,7 @@ export class QueueService {
         return owned;
       }
       const head = line.head;
-      await trx
-        .updateTable('queue_tokens')
-        .set({ state: 'left', live_code: null, ended_at: now })
-        .where('id', '=', owned.id)
-        .execute();
+      await repo.endToken(trx, owned.id, 'left', now);
       if (owned.state === 'serving') events.push({ type: 'serving-ended', data: { token: code } });
       events.push({ type: 'token-removed', data: { token: code, reason: 'left' } });
       if (owned.state === 'waiting') line.waiting--;
@@ -463,45 +329,26 @@ export class QueueService {
   /** Applies due expiries now (the periodic sweep, and before reads); skips a no-op change. */
   async sweep(): Promise<void> {
     const now = this.clock();
-    const line = await this.readLine(this.d.db);
+    const line = await repo.readLine(this.d.db);
     const headDue =
       line.head !== null && now >= this.deadlineOf(line.head.became_head_at, line.viewingUntil);
-    const viewingDue =
-      line.viewingUntil > 0 &&
-      (await this.d.db
-        .selectFrom('queue_tokens')
-        .select('id')
-        .where('state', '=', 'serving')
-        .where('view_until', '<=', now)
-        .limit(1)
-        .executeTakeFirst()) !== undefined;
+    const viewingDue = line.viewingUntil > 0 && (await repo.anyViewingEnded(this.d.db, now));
     if (headDue || viewingDue) await this.change(async () => undefined);
   }
 
   async board(): Promise<Board> {
     await this.sweep();
     const db = this.d.db;
-    const line = await this.readLine(db);
-    const waiting = await db
-      .selectFrom('queue_tokens')
-      .select('code')
-      .where('state', '=', 'waiting')
-      .orderBy('id')
-      .limit(BOARD_SIZE + 1)
-      .execute();
-    const serving = await db
-      .selectFrom('queue_tokens')
-      .select('code')
-      .where('state', '=', 'serving')
-      .orderBy('id')
-      .execute();
+    const line = await repo.readLine(db);
+    const waiting = await repo.codesIn(db, 'waiting', BOARD_SIZE + 1);
+    const serving = await repo.codesIn(db, 'serving');
     return {
       head: line.head?.code ?? null,
       deadline: line.head
         ? iso(this.deadlineOf(line.head.became_head_at, line.viewingUntil))
         : null,
-      serving: serving.map((s) => s.code),
-      waiting: waiting.slice(1).map((w) => w.code),
+      serving,
+      waiting: waiting.slice(1),
       length: line.waiting,
     };
   }
@@ -510,42 +357,25 @@ export class QueueService {
     if (!CODE_PATTERN.test(code)) return null;
     await this.sweep();
     const db = this.d.db;
-    const token =
-      (await db
-        .selectFrom('queue_tokens')
-        .selectAll()
-        .where('live_code', '=', code)
-        .executeTakeFirst()) ??
-      (await db
-        .selectFrom('queue_tokens')
-        .selectAll()
-        .where('code', '=', code)
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst());
+    const token = await repo.tokenByCode(db, code);
     if (!token) return null;
     if (token.state === 'serving') {
       return { token: code, state: 'serving', position: null, deadline: iso(ms(token.view_until)) };
     }
     if (token.state !== 'waiting')
       return { token: code, state: token.state, position: null, deadline: null };
-    const { head, viewingUntil } = await this.readLine(db);
+    const { head, viewingUntil } = await repo.readLine(db);
     const headDeadline = head ? this.deadlineOf(head.became_head_at, viewingUntil) : 0;
     if (head?.id === token.id)
       return { token: code, state: 'head', position: 1, deadline: iso(headDeadline) };
-    const position = await this.position(db, token.id);
+    const position = await repo.positionOf(db, token.id);
     // At the latest, its turn starts when everyone ahead has used a whole window.
     const latestStart = headDeadline + (position - 2) * this.d.timing.claimWindowMs;
     return { token: code, state: 'waiting', position, deadline: iso(latestStart) };
   }
 
   async bans(): Promise<{ ip: string; reason: string; created_at: string; expires_at: string }[]> {
-    const rows = await this.d.db
-      .selectFrom('queue_bans')
-      .selectAll()
-      .where('expires_at', '>', this.clock())
-      .orderBy('created_at', 'desc')
-      .execute();
+    const rows = await repo.bansInForce(this.d.db, this.clock());
     return rows.map((r) => ({
       ip: r.ip,
       reason: r.reason,
@@ -555,7 +385,6 @@ export class QueueService {
   }
 
   async unban(ip: string): Promise<boolean> {
-    const result = await this.d.db.deleteFrom('queue_bans').where('ip', '=', ip).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return repo.deleteBan(this.d.db, ip);
   }
 }
