@@ -8,7 +8,6 @@ import { create as createDisposition } from 'content-disposition';
 import type { Kysely, Selectable } from 'kysely';
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange } from '../../core/blobs/index.js';
-import { isUniqueViolation } from '../../core/db/portable.js';
 import type { ImagesDatabase, ImagesImagesTable } from './images.tables.js';
 import { AppError } from '../../core/errors.js';
 import { SizedLru } from './images.cache.js';
@@ -22,6 +21,7 @@ import {
   type Rendered,
 } from './images.process.js';
 import type { ImageMeta } from './images.schemas.js';
+import * as repo from './images.repository.js';
 
 /** A stored image as the API shows it (declared once, in images.schemas.ts). */
 export type { ImageMeta } from './images.schemas.js';
@@ -116,7 +116,7 @@ export class ImagesService {
       album,
       created_at: new Date().toISOString(),
     };
-    await this.o.db.insertInto('images_images').values(row).execute();
+    await repo.insertImage(this.o.db, row);
     return this.meta({ id: 0, ...row });
   }
 
@@ -124,11 +124,7 @@ export class ImagesService {
     const cached = this.rows.get(id);
     if (cached && Date.now() - cached.at < ROW_TTL_MS) return cached.row;
     const row = /^[A-Za-z0-9_-]{1,32}$/.test(id)
-      ? await this.o.db
-          .selectFrom('images_images')
-          .selectAll()
-          .where('public_id', '=', id)
-          .executeTakeFirst()
+      ? await repo.imageByPublicId(this.o.db, id)
       : undefined;
     if (!row) throw new AppError('IMAGE_NOT_FOUND', 404, `no image with id ${id}`);
     this.rows.set(id, { row, at: Date.now() }, 1);
@@ -177,11 +173,7 @@ export class ImagesService {
     const key = derivedKey(meta.sha256, ops);
     const hot = this.hot.get(key);
     if (hot) return { meta, image: hot, cached: true };
-    const hit = await this.o.db
-      .selectFrom('images_derived')
-      .selectAll()
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const hit = await repo.derivedByKey(this.o.db, key);
     if (hit) {
       const data = await this.o.blobs.get(hit.blob_sha256);
       if (data) {
@@ -201,24 +193,16 @@ export class ImagesService {
     if (!source) throw blobMissing(id);
     const rendered = await this.render(source, meta.format, ops);
     const { sha256 } = await this.o.blobs.put(rendered.data);
-    try {
-      await this.o.db
-        .insertInto('images_derived')
-        .values({
-          key,
-          source_sha256: meta.sha256,
-          blob_sha256: sha256,
-          format: rendered.format,
-          width: rendered.width,
-          height: rendered.height,
-          bytes: rendered.data.length,
-          created_at: new Date().toISOString(),
-        })
-        .execute();
-    } catch (err) {
-      // The same derivation was cached by a concurrent request: same bytes, nothing to do.
-      if (!isUniqueViolation(err)) throw err;
-    }
+    await repo.insertDerived(this.o.db, {
+      key,
+      source_sha256: meta.sha256,
+      blob_sha256: sha256,
+      format: rendered.format,
+      width: rendered.width,
+      height: rendered.height,
+      bytes: rendered.data.length,
+      created_at: new Date().toISOString(),
+    });
     const image: ImageBytes = {
       data: rendered.data,
       format: rendered.format,
@@ -246,20 +230,18 @@ export class ImagesService {
     cursor?: string;
     limit: number;
   }): Promise<{ items: ImageMeta[]; next_cursor: string | null }> {
-    let query = this.o.db
-      .selectFrom('images_images')
-      .selectAll()
-      .orderBy('id', 'desc')
-      .limit(q.limit + 1);
-    if (q.album !== undefined) query = query.where('album', '=', q.album);
+    let before: number | undefined;
     if (q.cursor !== undefined) {
-      const after = Number(Buffer.from(q.cursor, 'base64url').toString('utf8'));
-      if (!Number.isSafeInteger(after) || after < 1) {
+      before = Number(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+      if (!Number.isSafeInteger(before) || before < 1) {
         throw new AppError('IMAGE_BAD_CURSOR', 400, 'cursor: not a cursor this server gave');
       }
-      query = query.where('id', '<', after);
     }
-    const rows = await query.execute();
+    const rows = await repo.listImages(this.o.db, {
+      ...(q.album !== undefined ? { album: q.album } : {}),
+      ...(before !== undefined ? { before } : {}),
+      limit: q.limit + 1,
+    });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return {
@@ -271,21 +253,9 @@ export class ImagesService {
 
   /** A random image of `album`, or null when it is empty (the queue's kitty pictures). */
   async random(album: string): Promise<ImageMeta | null> {
-    const { count } = await this.o.db
-      .selectFrom('images_images')
-      .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where('album', '=', album)
-      .executeTakeFirstOrThrow();
-    const n = Number(count);
+    const n = await repo.countInAlbum(this.o.db, album);
     if (n === 0) return null;
-    const row = await this.o.db
-      .selectFrom('images_images')
-      .selectAll()
-      .where('album', '=', album)
-      .orderBy('id')
-      .offset(Math.floor(Math.random() * n))
-      .limit(1)
-      .executeTakeFirst();
+    const row = await repo.imageInAlbumAt(this.o.db, album, Math.floor(Math.random() * n));
     return row ? this.meta(row) : null;
   }
 
@@ -293,24 +263,10 @@ export class ImagesService {
   async delete(id: string): Promise<ImageMeta> {
     const row = await this.row(id);
     this.rows.delete(id);
-    await this.o.db.deleteFrom('images_images').where('id', '=', row.id).execute();
-    const shared = await this.o.db
-      .selectFrom('images_images')
-      .select('id')
-      .where('sha256', '=', row.sha256)
-      .limit(1)
-      .executeTakeFirst();
-    if (!shared) {
-      const derived = await this.o.db
-        .selectFrom('images_derived')
-        .select('blob_sha256')
-        .where('source_sha256', '=', row.sha256)
-        .execute();
-      await this.o.db
-        .deleteFrom('images_derived')
-        .where('source_sha256', '=', row.sha256)
-        .execute();
-      for (const sha of new Set([row.sha256, ...derived.map((d) => d.blob_sha256)])) {
+    await repo.deleteImage(this.o.db, row.id);
+    if (!(await repo.bytesUsedByImage(this.o.db, row.sha256))) {
+      const derived = await repo.deleteDerivedOf(this.o.db, row.sha256);
+      for (const sha of new Set([row.sha256, ...derived])) {
         await this.deleteBlobIfUnused(sha);
       }
     }
@@ -318,19 +274,12 @@ export class ImagesService {
   }
 
   private async deleteBlobIfUnused(sha256: string): Promise<void> {
-    const asImage = await this.o.db
-      .selectFrom('images_images')
-      .select('id')
-      .where('sha256', '=', sha256)
-      .limit(1)
-      .executeTakeFirst();
-    const asDerived = await this.o.db
-      .selectFrom('images_derived')
-      .select('key')
-      .where('blob_sha256', '=', sha256)
-      .limit(1)
-      .executeTakeFirst();
-    if (!asImage && !asDerived) await this.o.blobs.delete(sha256);
+    if (
+      !(await repo.bytesUsedByImage(this.o.db, sha256)) &&
+      !(await repo.bytesUsedByDerived(this.o.db, sha256))
+    ) {
+      await this.o.blobs.delete(sha256);
+    }
   }
 }
 
