@@ -13,11 +13,14 @@ import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { Type, type Static } from 'typebox';
 
-export class AppError extends Error {
+export class AppError<C extends string = string> extends Error {
   override name = 'AppError';
   constructor(
-    /** Stable, machine-readable code (`PRODUCT_NOT_FOUND`); never parse `message`. */
-    readonly code: string,
+    /**
+     * Stable, machine-readable code (`PRODUCT_NOT_FOUND`); never parse `message`. A module's
+     * codes are a union in its `<name>.errors.ts`, with a named constructor for each.
+     */
+    readonly code: C,
     readonly status: number,
     message: string,
     readonly details?: unknown,
@@ -25,6 +28,11 @@ export class AppError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Whether `err` is an AppError (of any module), its code a string (`instanceof` would say any). */
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
 }
 
 /** What Agora depends on at run time, and may lose. */

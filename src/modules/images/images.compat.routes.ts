@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, ErrorBody } from '../../core/errors.js';
+import { ErrorBody } from '../../core/errors.js';
 import { extensionOf, formatOf, FORMATS, MIME } from './images.ops.js';
 import { disposition, downloadName } from './images.service.js';
 import {
@@ -14,6 +14,7 @@ import {
   type ImagesRouteOptions,
 } from './images.http.js';
 import { Binary, IdParams } from './images.schemas.js';
+import { ImagesErrors } from './images.errors.js';
 
 /** The original service's routes: `POST /storage/`, `GET /storage/:id`, `GET /converter/:id/:format`. */
 export async function compatRoutes(
@@ -45,15 +46,11 @@ export async function compatRoutes(
     },
     async (request) => {
       if (!request.isMultipart()) {
-        throw new AppError(
-          'IMAGE_NO_BODY',
-          400,
-          'send the image as multipart/form-data, field image',
-        );
+        throw ImagesErrors.noBody('send the image as multipart/form-data, field image');
       }
       checkBoundary(request);
       const file = await request.file();
-      if (!file) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
+      if (!file) throw ImagesErrors.noBody('the upload holds no file');
       const meta = await service.store(await file.toBuffer(), {
         filename: file.filename || null,
         transfer: true,
@@ -106,9 +103,7 @@ export async function compatRoutes(
     async (request, reply) => {
       const format = formatOf(request.params.format);
       if (!format) {
-        throw new AppError(
-          'IMAGE_BAD_FORMAT',
-          400,
+        throw ImagesErrors.badFormat(
           `unknown format ${request.params.format}; known: ${FORMATS.join(', ')}, jpg`,
         );
       }

@@ -7,7 +7,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from '../../core/blobs/index.js';
-import { AppError } from '../../core/errors.js';
 import type { ImagesConfig } from './images.config.js';
 import {
   formatOf,
@@ -25,6 +24,7 @@ import {
   type ImageMeta as StoredImage,
   type ImagesService,
 } from './images.service.js';
+import { ImagesErrors } from './images.errors.js';
 
 export interface ImagesRouteOptions {
   config: ImagesConfig;
@@ -39,9 +39,7 @@ export function splitId(raw: string): { id: string; format: Format | null; ext: 
   const ext = raw.slice(dot + 1);
   const format = formatOf(ext);
   if (format === null) {
-    throw new AppError(
-      'IMAGE_BAD_FORMAT',
-      400,
+    throw ImagesErrors.badFormat(
       `unknown extension .${ext}; known: ${FORMATS.join(', ')}, jpg, tif`,
     );
   }
@@ -52,11 +50,7 @@ export function checkSignature(key: string, idWithExt: string, ops: Ops, sig: un
   const expected = Buffer.from(signature(key, idWithExt, ops));
   const given = Buffer.from(typeof sig === 'string' ? sig : '');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AppError(
-      'IMAGE_BAD_SIGNATURE',
-      403,
-      'this transformation needs a valid signature (sig)',
-    );
+    throw ImagesErrors.badSignature('this transformation needs a valid signature (sig)');
   }
 }
 
@@ -129,11 +123,7 @@ export async function sendImage(
     const r = parseRange(header, size);
     if (r === 'invalid') {
       void reply.header('content-range', `bytes */${size}`);
-      throw new AppError(
-        'RANGE_NOT_SATISFIABLE',
-        416,
-        `the range ${header} is outside the ${size} bytes`,
-      );
+      throw ImagesErrors.rangeNotSatisfiable(`the range ${header} is outside the ${size} bytes`);
     }
     if (r) {
       range = r;
@@ -187,9 +177,7 @@ export function checkBoundary(request: FastifyRequest): void {
   const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(type);
   const boundary = m?.[1] ?? m?.[2] ?? '';
   if (boundary.length < 1 || boundary.length > 70) {
-    throw new AppError(
-      'IMAGE_BAD_MULTIPART',
-      400,
+    throw ImagesErrors.badMultipart(
       'multipart/form-data needs a boundary parameter of 1 to 70 characters',
     );
   }
@@ -205,7 +193,7 @@ export function opsFrom(
     return parseOps(query, { maxDimension }, ignore);
   } catch (err) {
     if (err instanceof OpsError) {
-      throw new AppError('IMAGE_BAD_PARAMETER', 400, err.message, { parameter: err.parameter });
+      throw ImagesErrors.badParameter(err.message, { parameter: err.parameter });
     }
     throw err;
   }

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
-import { AppError } from '../../core/errors.js';
 import { FORMATS, formatOf, normaliseOps, type Format, type Ops } from './images.ops.js';
+import { ImagesErrors } from './images.errors.js';
 
 // libvips keeps recent operations and their results (up to 50 MB and 100 of them) in case the
 // same one is asked for again. Agora never asks twice: a repeated derivation is served from its
@@ -34,15 +34,13 @@ export async function probe(bytes: Buffer, limits: Limits): Promise<Probe> {
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    throw new AppError('IMAGE_UNSUPPORTED', 415, 'the body is not an image of a supported format');
+    throw ImagesErrors.unsupported('the body is not an image of a supported format');
   }
   let format: Format | null = null;
   if (meta.format === 'heif') format = meta.compression === 'av1' ? 'avif' : null;
   else if (meta.format !== 'svg') format = formatOf(meta.format);
   if (format === null || !meta.width || !meta.height) {
-    throw new AppError(
-      'IMAGE_UNSUPPORTED',
-      415,
+    throw ImagesErrors.unsupported(
       `unsupported image format ${meta.format}; accepted: ${FORMATS.join(', ')}`,
     );
   }
@@ -50,16 +48,12 @@ export async function probe(bytes: Buffer, limits: Limits): Promise<Probe> {
   // For an animated image `height` is one frame's height: the pixel budget is per frame.
   const frameHeight = meta.pageHeight ?? meta.height;
   if (meta.width * frameHeight > limits.maxPixels) {
-    throw new AppError(
-      'IMAGE_TOO_MANY_PIXELS',
-      422,
+    throw ImagesErrors.tooManyPixels(
       `the image is ${meta.width}×${frameHeight} pixels, more than the ${limits.maxPixels} allowed`,
     );
   }
   if (frames > limits.maxFrames) {
-    throw new AppError(
-      'IMAGE_TOO_MANY_FRAMES',
-      422,
+    throw ImagesErrors.tooManyFrames(
       `the image has ${frames} frames, more than the ${limits.maxFrames} allowed`,
     );
   }
@@ -137,13 +131,9 @@ export async function render(
   } catch (err) {
     // libvips stops a pipeline that runs past its time; every stage has the same limit.
     if (/timeout/i.test((err as Error).message)) {
-      throw new AppError(
-        'IMAGE_PROCESSING_TIMEOUT',
-        503,
-        'the image took too long to process',
-        undefined,
-        { 'retry-after': '5' },
-      );
+      throw ImagesErrors.processingTimeout('the image took too long to process', undefined, {
+        'retry-after': '5',
+      });
     }
     throw err;
   }
@@ -215,9 +205,7 @@ export class Limiter {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
-        throw new AppError(
-          'IMAGES_BUSY',
-          503,
+        throw ImagesErrors.busy(
           'too many images are being processed; try again shortly',
           undefined,
           { 'retry-after': '1' },

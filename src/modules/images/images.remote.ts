@@ -10,6 +10,7 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, request } from 'undici';
 import { AppError } from '../../core/errors.js';
+import { ImagesErrors } from './images.errors.js';
 
 /** The deprecated IPv4-compatible IPv6 block, ::/96. */
 const IPV4_COMPATIBLE: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('::'), 96];
@@ -35,9 +36,7 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 const refused = (host: string): AppError =>
-  new AppError(
-    'IMAGE_REMOTE_REFUSED',
-    400,
+  ImagesErrors.remoteRefused(
     `the remote host ${host} is a loopback, private or link-local address; remote imports from those are refused`,
   );
 
@@ -81,13 +80,13 @@ export function createRemoteFetcher(options: RemoteOptions): RemoteFetcher {
       try {
         url = new URL(raw);
       } catch {
-        throw new AppError('IMAGE_BAD_URL', 400, 'url: not a valid absolute URL');
+        throw ImagesErrors.badUrl('url: not a valid absolute URL');
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new AppError('IMAGE_BAD_URL', 400, 'url: only http and https URLs can be imported');
+        throw ImagesErrors.badUrl('url: only http and https URLs can be imported');
       }
       if (url.username || url.password) {
-        throw new AppError('IMAGE_BAD_URL', 400, 'url: credentials in URLs are not accepted');
+        throw ImagesErrors.badUrl('url: credentials in URLs are not accepted');
       }
       const host = url.hostname.replace(/^\[|\]$/g, '');
       // A literal address connects without DNS: check it here.
@@ -105,23 +104,15 @@ export function createRemoteFetcher(options: RemoteOptions): RemoteFetcher {
         });
         body = res.body;
         if (res.statusCode >= 300 && res.statusCode < 400) {
-          throw new AppError(
-            'IMAGE_REMOTE_FAILED',
-            502,
+          throw ImagesErrors.remoteFailed(
             `the remote server redirected (HTTP ${res.statusCode}); redirects are not followed`,
           );
         }
         if (res.statusCode !== 200) {
-          throw new AppError(
-            'IMAGE_REMOTE_FAILED',
-            502,
-            `the remote server answered HTTP ${res.statusCode}`,
-          );
+          throw ImagesErrors.remoteFailed(`the remote server answered HTTP ${res.statusCode}`);
         }
         const declared = Number(res.headers['content-length'] ?? 0);
-        const tooLarge = new AppError(
-          'IMAGE_TOO_LARGE',
-          413,
+        const tooLarge = ImagesErrors.tooLarge(
           `the remote image is larger than ${options.maxBytes} bytes`,
         );
         if (declared > options.maxBytes) throw tooLarge;
@@ -142,18 +133,12 @@ export function createRemoteFetcher(options: RemoteOptions): RemoteFetcher {
         const cause = (err as { cause?: unknown }).cause;
         if (cause instanceof AppError) throw cause;
         if (timeout.aborted) {
-          throw new AppError(
-            'IMAGE_REMOTE_TIMEOUT',
-            504,
+          throw ImagesErrors.remoteTimeout(
             `the remote image did not arrive within ${options.timeoutMs} ms`,
           );
         }
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        throw new AppError(
-          'IMAGE_REMOTE_FAILED',
-          502,
-          `the remote image could not be fetched (${code})`,
-        );
+        throw ImagesErrors.remoteFailed(`the remote image could not be fetched (${code})`);
       } finally {
         if (body && !body.destroyed) {
           body.on('error', () => undefined);

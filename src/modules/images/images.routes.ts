@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, ErrorBody } from '../../core/errors.js';
+import { ErrorBody, isAppError } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import { derivedPath, extensionOf, FORMATS, MIME } from './images.ops.js';
 import { SizedLru } from './images.cache.js';
@@ -25,6 +25,7 @@ import {
   type ImagesRouteOptions,
 } from './images.http.js';
 import { Binary, IdParams, ImageMeta } from './images.schemas.js';
+import { ImagesErrors } from './images.errors.js';
 
 /** How long a URL's derived image is served from memory without looking at the row again. */
 const URL_CACHE_MS = 10_000;
@@ -100,9 +101,7 @@ export async function imagesRoutes(
       yield { bytes, filename, album: typeof album === 'string' ? album : queryAlbum };
       return;
     }
-    throw new AppError(
-      'IMAGE_NO_BODY',
-      400,
+    throw ImagesErrors.noBody(
       'send the image as multipart (field image), as the raw body with an image Content-Type, or as JSON {"url": "…"}',
     );
   }
@@ -139,7 +138,7 @@ export async function imagesRoutes(
         stored.push(await service.store(upload.bytes, { ...upload, transfer: true }));
       }
       const [first] = stored;
-      if (!first) throw new AppError('IMAGE_NO_BODY', 400, 'the upload holds no file');
+      if (!first) throw ImagesErrors.noBody('the upload holds no file');
       return reply.code(201).send(stored.length > 1 ? stored : first);
     },
   );
@@ -284,7 +283,7 @@ export async function imagesRoutes(
       for await (const upload of uploads(request)) {
         first ??= upload.bytes;
       }
-      if (!first) throw new AppError('IMAGE_NO_BODY', 400, 'the request holds no image');
+      if (!first) throw ImagesErrors.noBody('the request holds no image');
       const rendered = await service.transform(first, ops);
       return reply
         .header('content-type', MIME[rendered.format])
@@ -367,7 +366,7 @@ export async function imagesRoutes(
               bytes: image.data.length,
             };
           } catch (err) {
-            if (err instanceof AppError && err.status < 500) {
+            if (isAppError(err) && err.status < 500) {
               return { id, ok: false as const, error: { code: err.code, message: err.message } };
             }
             throw err;

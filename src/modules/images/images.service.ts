@@ -9,7 +9,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange } from '../../core/blobs/index.js';
 import type { ImagesDatabase, ImagesImagesTable } from './images.tables.js';
-import { AppError } from '../../core/errors.js';
+import type { AppError } from '../../core/errors.js';
 import { SizedLru } from './images.cache.js';
 import { extensionOf, isIdentity, MIME, type Format, type Ops } from './images.ops.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from './images.process.js';
 import type { ImageMeta } from './images.schemas.js';
 import * as repo from './images.repository.js';
+import { ImagesErrors } from './images.errors.js';
 
 /** A stored image as the API shows it (declared once, in images.schemas.ts). */
 export type { ImageMeta } from './images.schemas.js';
@@ -51,7 +52,7 @@ export interface ImagesServiceOptions {
 
 /** An image whose row exists but whose bytes the blob store does not have. */
 const blobMissing = (id: string): AppError =>
-  new AppError('IMAGE_BLOB_MISSING', 500, `the bytes of image ${id} are missing`);
+  ImagesErrors.blobMissing(`the bytes of image ${id} are missing`);
 
 /** How long a looked-up image row is trusted before asking the database again. */
 const ROW_TTL_MS = 10_000;
@@ -93,14 +94,10 @@ export class ImagesService {
     bytes: Buffer,
     info: { filename?: string | null; album?: string | null; transfer?: boolean } = {},
   ): Promise<ImageMeta> {
-    if (bytes.length === 0) throw new AppError('IMAGE_EMPTY', 400, 'the image is empty');
+    if (bytes.length === 0) throw ImagesErrors.empty('the image is empty');
     const album = info.album ?? null;
     if (album !== null && !ALBUM.test(album)) {
-      throw new AppError(
-        'IMAGE_BAD_ALBUM',
-        400,
-        'album: lowercase letters, digits, _ and -, at most 64',
-      );
+      throw ImagesErrors.badAlbum('album: lowercase letters, digits, _ and -, at most 64');
     }
     const probed = await probe(bytes, this.o.limits);
     const size = bytes.length;
@@ -126,7 +123,7 @@ export class ImagesService {
     const row = /^[A-Za-z0-9_-]{1,32}$/.test(id)
       ? await repo.imageByPublicId(this.o.db, id)
       : undefined;
-    if (!row) throw new AppError('IMAGE_NOT_FOUND', 404, `no image with id ${id}`);
+    if (!row) throw ImagesErrors.notFound(`no image with id ${id}`);
     this.rows.set(id, { row, at: Date.now() }, 1);
     return row;
   }
@@ -234,7 +231,7 @@ export class ImagesService {
     if (q.cursor !== undefined) {
       before = Number(Buffer.from(q.cursor, 'base64url').toString('utf8'));
       if (!Number.isSafeInteger(before) || before < 1) {
-        throw new AppError('IMAGE_BAD_CURSOR', 400, 'cursor: not a cursor this server gave');
+        throw ImagesErrors.badCursor('cursor: not a cursor this server gave');
       }
     }
     const rows = await repo.listImages(this.o.db, {

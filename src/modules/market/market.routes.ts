@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../../core/errors.js';
+import type { AppError } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import {
   BuyBody,
@@ -29,12 +29,13 @@ import {
   parseId,
   showId,
 } from './market.validation.js';
+import { MarketErrors } from './market.errors.js';
 
 export interface MarketRouteOptions {
   service: MarketService;
 }
 
-const badRequest = (message: string): AppError => new AppError('MARKET_BAD_REQUEST', 400, message);
+const badRequest = MarketErrors.badRequest;
 
 /** `{data, exe_id}`: every success of the original contract. */
 const ok = <T>(request: FastifyRequest, data: T): { data: T; exe_id: string } => ({
@@ -87,8 +88,7 @@ export async function marketRoutes(
 ): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const notFound = (raw: string): AppError =>
-    new AppError('PRODUCT_NOT_FOUND', 404, `not found product with id=${showId(raw)}`);
+  const notFound = (raw: string): AppError => MarketErrors.productNotFound(showId(raw));
 
   routes.get(
     '/query/:id',
@@ -151,21 +151,9 @@ export async function marketRoutes(
         case 'not-found':
           throw notFound(request.params.id);
         case 'key-mismatch':
-          throw new AppError(
-            'IDEMPOTENCY_KEY_REUSED',
-            422,
-            'this Idempotency-Key was used with a different request',
-          );
+          throw MarketErrors.keyReused();
         case 'key-in-progress':
-          throw new AppError(
-            'IDEMPOTENCY_KEY_IN_PROGRESS',
-            409,
-            'a request with this Idempotency-Key is in progress',
-            undefined,
-            {
-              'retry-after': '1',
-            },
-          );
+          throw MarketErrors.keyInProgress();
         case 'replayed':
           void reply.header('idempotent-replayed', 'true');
           return ok(request, outcome.result);
@@ -225,8 +213,7 @@ export async function productRoutes(
 ): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const notFound = (raw: string): AppError =>
-    new AppError('PRODUCT_NOT_FOUND', 404, `product not found with id=${showId(raw)}`);
+  const notFound = (raw: string): AppError => MarketErrors.productNotFoundCrud(showId(raw));
   const admin = { preHandler: app.requireAdmin };
   const adminErrors = { 401: MarketError, 403: MarketError };
   const security = [{ adminToken: [] }];

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { rangeArrayChunks } from './numbers.source.js';
-import { ArraySummer } from './numbers.sum.js';
+import { ArraySummer } from './numbers.parse.js';
 import { startAgora } from '../../../bench/server.js';
 import type { Scenario } from '../../../bench/scenarios/types.js';
 

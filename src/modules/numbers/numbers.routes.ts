@@ -8,12 +8,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, ErrorBody } from '../../core/errors.js';
+import { ErrorBody } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import type { NumbersConfig } from './numbers.config.js';
 import type { Total, TotalService } from './numbers.service.js';
 import { feed, rangeArrayStream, UpstreamError } from './numbers.source.js';
-import { ArrayParseError, ArraySummer } from './numbers.sum.js';
+import { ArrayParseError, ArraySummer } from './numbers.parse.js';
+import { NumbersErrors } from './numbers.errors.js';
 
 const TotalBody = Type.Object(
   {
@@ -43,7 +44,7 @@ function totalText(toJSON: () => string): string {
     return toJSON();
   } catch (err) {
     if (err instanceof RangeError) {
-      throw new AppError('NUMBERS_TOTAL_OUT_OF_RANGE', 422, 'the total does not fit in a double');
+      throw NumbersErrors.totalOutOfRange();
     }
     throw err;
   }
@@ -84,7 +85,7 @@ export async function totalRoutes(
         total = await service.total();
       } catch (err) {
         if (err instanceof UpstreamError) {
-          throw new AppError('NUMBERS_UPSTREAM_FAILED', 502, err.message);
+          throw NumbersErrors.upstreamFailed(err.message);
         }
         throw err;
       }
@@ -108,13 +109,7 @@ export async function totalRoutes(
     async (request, reply) => {
       const limit = config.post_max_bytes;
       const declared = Number(request.headers['content-length'] ?? 0);
-      const tooLarge = new AppError(
-        'NUMBERS_BODY_TOO_LARGE',
-        413,
-        `the body is larger than ${limit} bytes`,
-        { limit },
-        { connection: 'close' },
-      );
+      const tooLarge = NumbersErrors.bodyTooLarge(limit);
       if (declared > limit) throw tooLarge;
       const started = performance.now();
       const summer = new ArraySummer();
@@ -134,13 +129,7 @@ export async function totalRoutes(
       } catch (err) {
         if (err instanceof ArrayParseError) {
           // The rest of the body is not read: close the connection rather than drain it.
-          throw new AppError(
-            'NUMBERS_BAD_ARRAY',
-            400,
-            `the body is not a JSON array of numbers: ${err.message}`,
-            { offset: err.offset, element: err.element },
-            { connection: 'close' },
-          );
+          throw NumbersErrors.badArray(err.message, err.offset, err.element);
         }
         throw err;
       }

@@ -6,7 +6,8 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { ArrayParseError, ArraySummer, ExactSum } from './numbers.sum.js';
+import { ArrayParseError, ArraySummer } from './numbers.parse.js';
+import { ExactSum } from './numbers.sum.js';
 
 /** Longest stretch of summing before the loop is given back. */
 const SLICE_MS = 2;

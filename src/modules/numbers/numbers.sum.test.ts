@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rangeArrayChunks } from './numbers.source.js';
-import { ArrayParseError, ArraySummer, ExactSum, integerOfDecimal } from './numbers.sum.js';
+import { ArrayParseError, ArraySummer } from './numbers.parse.js';
+import { ExactSum, integerOfDecimal } from './numbers.sum.js';
 
 /** Sums `text` fed in pieces of `piece` bytes. */
 function sumText(text: string, piece = Infinity): string {

@@ -5,11 +5,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError, ErrorBody } from '../../core/errors.js';
+import { ErrorBody } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import { QUEUE_TOPIC, type QueueService } from './queue.service.js';
 import { isRecord } from '../../core/validation.js';
 import { Board, Claimed, IssuedToken, TokenParams } from './queue.schemas.js';
+import { QueueErrors } from './queue.errors.js';
 
 export interface QueueRouteOptions {
   service: QueueService;
@@ -22,16 +23,6 @@ function secretOf(request: FastifyRequest): string {
   const body: unknown = request.body;
   return isRecord(body) && typeof body.secret === 'string' ? body.secret : '';
 }
-
-const bannedError = (until: number): AppError =>
-  new AppError(
-    'QUEUE_BANNED',
-    403,
-    `this client is banned until ${new Date(until).toISOString()}`,
-    {
-      until: new Date(until).toISOString(),
-    },
-  );
 
 /** The compatibility routes keep the secret in a cookie, since the original client has none. */
 const COOKIE = 'agora_queue';
@@ -76,17 +67,9 @@ export async function queueRoutes(
     },
     async (request, reply) => {
       const outcome = await service.issue(request.ip);
-      if (outcome.kind === 'banned') throw bannedError(outcome.until);
+      if (outcome.kind === 'banned') throw QueueErrors.banned(outcome.until);
       if (outcome.kind === 'full') {
-        throw new AppError(
-          'QUEUE_FULL',
-          503,
-          'all 2600 codes are in the line; try again later',
-          undefined,
-          {
-            'retry-after': String(outcome.retryAfterS),
-          },
-        );
+        throw QueueErrors.full(outcome.retryAfterS);
       }
       return reply.code(201).send({
         token: outcome.token,
@@ -117,8 +100,7 @@ export async function queueRoutes(
     },
     async (request) => {
       const status = await service.status(request.params.token);
-      if (!status)
-        throw new AppError('QUEUE_TOKEN_NOT_FOUND', 404, `no token ${request.params.token}`);
+      if (!status) throw QueueErrors.tokenNotFound(request.params.token);
       return status;
     },
   );
@@ -151,29 +133,15 @@ export async function queueRoutes(
             view_until: new Date(outcome.viewUntil).toISOString(),
           };
         case 'not-your-turn':
-          throw new AppError(
-            'QUEUE_NOT_YOUR_TURN',
-            425,
-            `not your turn yet: you are number ${outcome.position} in the line`,
-            { position: outcome.position },
-            { 'retry-after': String(outcome.retryAfterS) },
-          );
+          throw QueueErrors.notYourTurn(outcome.position, outcome.retryAfterS);
         case 'empty':
-          throw new AppError('QUEUE_EMPTY', 409, 'the line is empty: take a token first');
+          throw QueueErrors.empty();
         case 'cheater':
-          throw new AppError('QUEUE_CHEATER', 403, `${outcome.reason}: this client is now banned`);
+          throw QueueErrors.cheater(outcome.reason);
         case 'banned':
-          throw bannedError(outcome.until);
+          throw QueueErrors.banned(outcome.until);
         case 'no-picture':
-          throw new AppError(
-            'QUEUE_NO_PICTURE',
-            503,
-            'no picture can be served right now; your turn is kept',
-            undefined,
-            {
-              'retry-after': '5',
-            },
-          );
+          throw QueueErrors.noPicture();
       }
     },
   );
@@ -190,9 +158,9 @@ export async function queueRoutes(
     },
     async (request, reply) => {
       const outcome = await service.leave(request.params.token, secretOf(request), request.ip);
-      if (outcome.kind === 'banned') throw bannedError(outcome.until);
+      if (outcome.kind === 'banned') throw QueueErrors.banned(outcome.until);
       if (outcome.kind === 'cheater') {
-        throw new AppError('QUEUE_CHEATER', 403, `${outcome.reason}: this client is now banned`);
+        throw QueueErrors.cheater(outcome.reason);
       }
       return reply.code(204).send(null);
     },
@@ -267,7 +235,7 @@ export async function queueRoutes(
     },
     async (request, reply) => {
       if (!(await service.unban(request.params.ip))) {
-        throw new AppError('QUEUE_BAN_NOT_FOUND', 404, `no ban for ${request.params.ip}`);
+        throw QueueErrors.banNotFound(request.params.ip);
       }
       return reply.code(204).send(null);
     },

@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../../core/errors.js';
+import type { AppError } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import type { Verifier } from './tax.auth.js';
 import { HasherBusy } from './tax.hasher.js';
@@ -26,6 +26,7 @@ import {
 } from './tax.schemas.js';
 import { checkTaxpayer, type Language } from './tax.validation.js';
 import { isRecord } from '../../core/validation.js';
+import { TaxErrors } from './tax.errors.js';
 
 /** Where audit lines go (one JSON line per request). */
 export interface AuditLog {
@@ -54,17 +55,13 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   const { admin, verifier, language, audit } = options;
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
+  const challenge = `Basic realm="${options.realm}", charset="UTF-8"`;
   const authRequired = (request: FastifyRequest): AppError =>
-    new AppError(
-      'TAX_AUTH_REQUIRED',
-      401,
-      language === 'fr' ? 'authentification requise' : 'authentication required',
-      undefined,
+    TaxErrors.authRequired(
+      language,
       // Browsers answer a Basic challenge to a script's request with their own login dialog;
       // scripts that say so (X-Requested-With, as the tax page does) get the 401 without it.
-      request.headers['x-requested-with'] === 'XMLHttpRequest'
-        ? {}
-        : { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` },
+      request.headers['x-requested-with'] === 'XMLHttpRequest' ? null : challenge,
     );
 
   /** `authenticate` once memory had no answer: the failure limit, then the hash. */
@@ -74,30 +71,14 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     if (header === undefined) throw authRequired(request);
     const wait = await options.logins.waitSeconds(request.ip);
     if (wait > 0) {
-      throw new AppError(
-        'TAX_TOO_MANY_FAILED_LOGINS',
-        429,
-        language === 'fr'
-          ? 'trop d’échecs d’authentification ; réessayez plus tard'
-          : 'too many failed logins from this client; try again later',
-        undefined,
-        { 'retry-after': String(wait) },
-      );
+      throw TaxErrors.tooManyFailedLogins(language, wait);
     }
     let user: string | null;
     try {
       user = await verifier.verify(header, socket);
     } catch (err) {
       if (!(err instanceof HasherBusy)) throw err;
-      throw new AppError(
-        'TAX_AUTH_BUSY',
-        503,
-        language === 'fr'
-          ? 'trop de vérifications en cours ; réessayez'
-          : 'too many credential checks under way; try again',
-        undefined,
-        { 'retry-after': '1' },
-      );
+      throw TaxErrors.authBusy(language);
     }
     if (user === null) {
       await options.logins.failed(request.ip);

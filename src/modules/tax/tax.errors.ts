@@ -1,0 +1,43 @@
+/**
+ * Every error the tax module answers with besides the taxpayer's (checked in tax.validation.ts,
+ * in the original's order): the union of their codes, and a constructor for each, in English or
+ * in the original client's French.
+ */
+import { AppError } from '../../core/errors.js';
+import type { Language } from './tax.validation.js';
+
+export type TaxErrorCode = 'TAX_AUTH_REQUIRED' | 'TAX_TOO_MANY_FAILED_LOGINS' | 'TAX_AUTH_BUSY';
+
+export type TaxError = AppError<TaxErrorCode>;
+
+export const TaxErrors = {
+  /** `challenge`: the Basic challenge, which scripts that ask not to get one do not get. */
+  authRequired: (language: Language, challenge: string | null): TaxError =>
+    new AppError(
+      'TAX_AUTH_REQUIRED',
+      401,
+      language === 'fr' ? 'authentification requise' : 'authentication required',
+      undefined,
+      challenge === null ? {} : { 'www-authenticate': challenge },
+    ),
+  tooManyFailedLogins: (language: Language, retryAfterS: number): TaxError =>
+    new AppError(
+      'TAX_TOO_MANY_FAILED_LOGINS',
+      429,
+      language === 'fr'
+        ? 'trop d’échecs d’authentification ; réessayez plus tard'
+        : 'too many failed logins from this client; try again later',
+      undefined,
+      { 'retry-after': String(retryAfterS) },
+    ),
+  authBusy: (language: Language): TaxError =>
+    new AppError(
+      'TAX_AUTH_BUSY',
+      503,
+      language === 'fr'
+        ? 'trop de vérifications en cours ; réessayez'
+        : 'too many credential checks under way; try again',
+      undefined,
+      { 'retry-after': '1' },
+    ),
+};
