@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/core/bus/memory.js';
 import type { BusEvent } from '../../src/core/bus/types.js';
-import { QUEUE_TOPIC, QueueService } from '../../src/modules/queue/queue.service.js';
+import { QUEUE_TOPIC, createQueueService } from '../../src/modules/queue/queue.service.js';
 import { buildTestApp, dialects, testLogger, type TestApp } from '../helper.js';
 import type { TablesOf } from '../../src/core/db/tables.js';
 import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
@@ -19,7 +19,7 @@ function harness(t: TestApp, start: number) {
   const events: BusEvent[] = [];
   bus.subscribe(QUEUE_TOPIC, (e) => events.push(e));
   const make = () =>
-    new QueueService({
+    createQueueService({
       db: queueDb(t),
       bus,
       timing,

@@ -10,7 +10,7 @@ import { Limiter } from './images.process.js';
 import { createRemoteFetcher } from './images.remote.js';
 import { compatRoutes } from './images.compat.routes.js';
 import { imagesRoutes } from './images.routes.js';
-import { ImagesService } from './images.service.js';
+import { createImagesService } from './images.service.js';
 import type { ImagesTables } from './images.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
 
@@ -19,7 +19,7 @@ const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
   { routePrefix: prefix, config },
 ) => {
   const limiter = new Limiter(config.concurrency || os.availableParallelism(), config.queue);
-  const service = new ImagesService({
+  const service = createImagesService({
     db: app.db.withTables<TablesOf<ImagesTables>>(),
     blobs: app.blobs,
     limits: {

@@ -59,17 +59,19 @@ const ROW_TTL_MS = 10_000;
 
 type Row = Selectable<ImagesImagesTable>;
 
-export class ImagesService {
+/** The image repository: store, read, derive (cached), transform, list, pick, delete. */
+export type ImagesService = ReturnType<typeof createImagesService>;
+
+export function createImagesService(o: ImagesServiceOptions) {
   /** Rows by public id, for a short while (another node's delete shows here within ROW_TTL_MS). */
-  private readonly rows = new SizedLru<{ row: Row; at: number }>(10_000, 1);
+  const rows = new SizedLru<{ row: Row; at: number }>(10_000, 1);
   /** Hot derived images (thumbnails…) by derived key; immutable, so never stale. */
-  private readonly hot: SizedLru<ImageBytes>;
+  const hot = new SizedLru<ImageBytes>(
+    o.memoryCacheBytes,
+    Math.min(o.memoryCacheBytes / 8, 2 * 1024 * 1024),
+  );
 
-  constructor(private readonly o: ImagesServiceOptions) {
-    this.hot = new SizedLru(o.memoryCacheBytes, Math.min(o.memoryCacheBytes / 8, 2 * 1024 * 1024));
-  }
-
-  private meta(row: Row): ImageMeta {
+  function toMeta(row: Row): ImageMeta {
     const format = row.format as Format;
     return {
       id: row.public_id,
@@ -82,7 +84,7 @@ export class ImagesService {
       filename: row.filename,
       album: row.album,
       created_at: row.created_at,
-      url: `${this.o.mount}/${row.public_id}`,
+      url: `${o.mount}/${row.public_id}`,
     };
   }
 
@@ -90,7 +92,7 @@ export class ImagesService {
    * Checks and stores an upload; the same bytes twice share one blob. With `transfer`, the caller
    * gives `bytes` up (a request body, say): the blob store may take its memory.
    */
-  async store(
+  async function store(
     bytes: Buffer,
     info: { filename?: string | null; album?: string | null; transfer?: boolean } = {},
   ): Promise<ImageMeta> {
@@ -99,9 +101,9 @@ export class ImagesService {
     if (album !== null && !ALBUM.test(album)) {
       throw ImagesErrors.badAlbum('album: lowercase letters, digits, _ and -, at most 64');
     }
-    const probed = await probe(bytes, this.o.limits);
+    const probed = await probe(bytes, o.limits);
     const size = bytes.length;
-    const { sha256 } = await this.o.blobs.put(bytes, { transfer: info.transfer === true });
+    const { sha256 } = await o.blobs.put(bytes, { transfer: info.transfer === true });
     const row = {
       public_id: randomBytes(9).toString('base64url'),
       sha256,
@@ -113,31 +115,29 @@ export class ImagesService {
       album,
       created_at: new Date().toISOString(),
     };
-    await repo.insertImage(this.o.db, row);
-    return this.meta({ id: 0, ...row });
+    await repo.insertImage(o.db, row);
+    return toMeta({ id: 0, ...row });
   }
 
-  private async row(id: string): Promise<Row> {
-    const cached = this.rows.get(id);
+  async function rowOf(id: string): Promise<Row> {
+    const cached = rows.get(id);
     if (cached && Date.now() - cached.at < ROW_TTL_MS) return cached.row;
-    const row = /^[A-Za-z0-9_-]{1,32}$/.test(id)
-      ? await repo.imageByPublicId(this.o.db, id)
-      : undefined;
+    const row = /^[A-Za-z0-9_-]{1,32}$/.test(id) ? await repo.imageByPublicId(o.db, id) : undefined;
     if (!row) throw ImagesErrors.notFound(`no image with id ${id}`);
-    this.rows.set(id, { row, at: Date.now() }, 1);
+    rows.set(id, { row, at: Date.now() }, 1);
     return row;
   }
 
-  async get(id: string): Promise<ImageMeta> {
-    return this.meta(await this.row(id));
+  async function get(id: string): Promise<ImageMeta> {
+    return toMeta(await rowOf(id));
   }
 
   /** The stored bytes, as uploaded. */
-  async original(id: string): Promise<{ meta: ImageMeta; image: ImageBytes }> {
-    const row = await this.row(id);
-    const data = await this.o.blobs.get(row.sha256);
+  async function original(id: string): Promise<{ meta: ImageMeta; image: ImageBytes }> {
+    const row = await rowOf(id);
+    const data = await o.blobs.get(row.sha256);
     if (!data) throw blobMissing(id);
-    const meta = this.meta(row);
+    const meta = toMeta(row);
     return {
       meta,
       image: {
@@ -151,28 +151,28 @@ export class ImagesService {
   }
 
   /** The stored bytes of `meta` (or `range` of them), read as the stream is consumed. */
-  async openOriginal(meta: ImageMeta, range?: ByteRange): Promise<Readable> {
-    const opened = await this.o.blobs.open(meta.sha256, range);
+  async function openOriginal(meta: ImageMeta, range?: ByteRange): Promise<Readable> {
+    const opened = await o.blobs.open(meta.sha256, range);
     if (!opened) throw blobMissing(meta.id);
     return opened.stream;
   }
 
   /** The image with `ops` applied: from the derived cache, or rendered and cached. */
-  async derived(
+  async function derived(
     id: string,
     ops: Ops,
   ): Promise<{ meta: ImageMeta; image: ImageBytes; cached: boolean }> {
-    const row = await this.row(id);
+    const row = await rowOf(id);
     // Only a request for nothing at all gets the bytes as uploaded. A conversion to the same
     // format is rendered like any other: orientation applied, metadata (author, GPS) stripped.
-    if (isIdentity(ops)) return { ...(await this.original(id)), cached: true };
-    const meta = this.meta(row);
+    if (isIdentity(ops)) return { ...(await original(id)), cached: true };
+    const meta = toMeta(row);
     const key = derivedKey(meta.sha256, ops);
-    const hot = this.hot.get(key);
-    if (hot) return { meta, image: hot, cached: true };
-    const hit = await repo.derivedByKey(this.o.db, key);
+    const inMemory = hot.get(key);
+    if (inMemory) return { meta, image: inMemory, cached: true };
+    const hit = await repo.derivedByKey(o.db, key);
     if (hit) {
-      const data = await this.o.blobs.get(hit.blob_sha256);
+      const data = await o.blobs.get(hit.blob_sha256);
       if (data) {
         const image: ImageBytes = {
           data,
@@ -181,16 +181,16 @@ export class ImagesService {
           width: hit.width,
           height: hit.height,
         };
-        this.hot.set(key, image, data.length);
+        hot.set(key, image, data.length);
         return { meta, image, cached: true };
       }
     }
     // A miss: only now are the original's bytes read.
-    const source = await this.o.blobs.get(meta.sha256);
+    const source = await o.blobs.get(meta.sha256);
     if (!source) throw blobMissing(id);
-    const rendered = await this.render(source, meta.format, ops);
-    const { sha256 } = await this.o.blobs.put(rendered.data);
-    await repo.insertDerived(this.o.db, {
+    const rendered = await renderLimited(source, meta.format, ops);
+    const { sha256 } = await o.blobs.put(rendered.data);
+    await repo.insertDerived(o.db, {
       key,
       source_sha256: meta.sha256,
       blob_sha256: sha256,
@@ -207,22 +207,22 @@ export class ImagesService {
       width: rendered.width,
       height: rendered.height,
     };
-    this.hot.set(key, image, rendered.data.length);
+    hot.set(key, image, rendered.data.length);
     return { meta, image, cached: false };
   }
 
   /** Renders without storing anything (`POST /images/transform`). */
-  async transform(bytes: Buffer, ops: Ops): Promise<Rendered> {
-    const probed = await probe(bytes, this.o.limits);
-    return this.render(bytes, probed.format, ops);
+  async function transform(bytes: Buffer, ops: Ops): Promise<Rendered> {
+    const probed = await probe(bytes, o.limits);
+    return renderLimited(bytes, probed.format, ops);
   }
 
-  private render(bytes: Buffer, format: Format, ops: Ops): Promise<Rendered> {
-    return this.o.limiter.run(() => render(bytes, format, ops, this.o.limits));
+  function renderLimited(bytes: Buffer, format: Format, ops: Ops): Promise<Rendered> {
+    return o.limiter.run(() => render(bytes, format, ops, o.limits));
   }
 
   /** Newest first; `cursor` continues after the last item of the previous page. */
-  async list(q: {
+  async function list(q: {
     album?: string;
     cursor?: string;
     limit: number;
@@ -234,7 +234,7 @@ export class ImagesService {
         throw ImagesErrors.badCursor('cursor: not a cursor this server gave');
       }
     }
-    const rows = await repo.listImages(this.o.db, {
+    const rows = await repo.listImages(o.db, {
       ...(q.album !== undefined ? { album: q.album } : {}),
       ...(before !== undefined ? { before } : {}),
       limit: q.limit + 1,
@@ -242,42 +242,54 @@ export class ImagesService {
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return {
-      items: page.map((r) => this.meta(r)),
+      items: page.map((r) => toMeta(r)),
       next_cursor:
         rows.length > q.limit && last ? Buffer.from(String(last.id)).toString('base64url') : null,
     };
   }
 
   /** A random image of `album`, or null when it is empty (the queue's kitty pictures). */
-  async random(album: string): Promise<ImageMeta | null> {
-    const n = await repo.countInAlbum(this.o.db, album);
+  async function random(album: string): Promise<ImageMeta | null> {
+    const n = await repo.countInAlbum(o.db, album);
     if (n === 0) return null;
-    const row = await repo.imageInAlbumAt(this.o.db, album, Math.floor(Math.random() * n));
-    return row ? this.meta(row) : null;
+    const row = await repo.imageInAlbumAt(o.db, album, Math.floor(Math.random() * n));
+    return row ? toMeta(row) : null;
   }
 
   /** Deletes an image; its blob and derived images go when no other image shares its bytes. */
-  async delete(id: string): Promise<ImageMeta> {
-    const row = await this.row(id);
-    this.rows.delete(id);
-    await repo.deleteImage(this.o.db, row.id);
-    if (!(await repo.bytesUsedByImage(this.o.db, row.sha256))) {
-      const derived = await repo.deleteDerivedOf(this.o.db, row.sha256);
+  async function deleteImage(id: string): Promise<ImageMeta> {
+    const row = await rowOf(id);
+    rows.delete(id);
+    await repo.deleteImage(o.db, row.id);
+    if (!(await repo.bytesUsedByImage(o.db, row.sha256))) {
+      const derived = await repo.deleteDerivedOf(o.db, row.sha256);
       for (const sha of new Set([row.sha256, ...derived])) {
-        await this.deleteBlobIfUnused(sha);
+        await deleteBlobIfUnused(sha);
       }
     }
-    return this.meta(row);
+    return toMeta(row);
   }
 
-  private async deleteBlobIfUnused(sha256: string): Promise<void> {
+  async function deleteBlobIfUnused(sha256: string): Promise<void> {
     if (
-      !(await repo.bytesUsedByImage(this.o.db, sha256)) &&
-      !(await repo.bytesUsedByDerived(this.o.db, sha256))
+      !(await repo.bytesUsedByImage(o.db, sha256)) &&
+      !(await repo.bytesUsedByDerived(o.db, sha256))
     ) {
-      await this.o.blobs.delete(sha256);
+      await o.blobs.delete(sha256);
     }
   }
+
+  return {
+    store,
+    get,
+    original,
+    openOriginal,
+    derived,
+    transform,
+    list,
+    random,
+    delete: deleteImage,
+  };
 }
 
 /**

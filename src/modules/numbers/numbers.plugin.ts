@@ -3,14 +3,14 @@ import { ConfigError } from '../../core/config.js';
 import type { ModuleRuntime } from '../../core/module.js';
 import type { NumbersConfig } from './numbers.config.js';
 import { numbersRoutes, totalRoutes } from './numbers.routes.js';
-import { TotalService } from './numbers.service.js';
+import { createTotalService } from './numbers.service.js';
 
 export const numbersRuntime: ModuleRuntime<NumbersConfig> = {
   async plugin(app, { routePrefix: prefix, config }) {
     if (config.source === 'http' && config.upstream_url === '') {
       throw new ConfigError('numbers.source is http but numbers.upstream_url is empty');
     }
-    const service = new TotalService({ config, metrics: app.metrics });
+    const service = createTotalService({ config, metrics: app.metrics });
     app.addHook('onClose', async () => {
       await service.close();
     });

@@ -6,7 +6,7 @@ import { queueMigrations } from './migrations/index.js';
 import { drawKitties } from './queue.kitties.js';
 import { queueRoutes } from './queue.routes.js';
 import type { QueueConfig } from './queue.config.js';
-import { QueueService } from './queue.service.js';
+import { createQueueService } from './queue.service.js';
 import type { QueueTables } from './queue.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
 
@@ -30,7 +30,7 @@ export const queueRuntime: ModuleRuntime<QueueConfig> = {
       }
     }
 
-    const service = new QueueService({
+    const service = createQueueService({
       db: app.db.withTables<TablesOf<QueueTables>>(),
       bus: app.bus,
       timing: {

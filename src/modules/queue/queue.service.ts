@@ -72,39 +72,38 @@ type Trx = Transaction<QueueDatabase>;
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 const iso = (t: number): string => new Date(t).toISOString();
 
-export class QueueService {
-  private readonly clock: () => number;
+/** The queue: issue, claim, leave, the sweep of what is due, the board and bans. */
+export type QueueService = ReturnType<typeof createQueueService>;
 
-  constructor(private readonly d: QueueServiceDeps) {
-    this.clock = d.clock ?? Date.now;
-  }
+export function createQueueService(d: QueueServiceDeps) {
+  const clock = d.clock ?? Date.now;
 
   /**
    * Runs `fn` as the one change in progress: lock the state row, apply due expiries, change,
    * write the state back, commit, publish.
    */
-  private async change<T>(
+  async function change<T>(
     fn: (trx: Trx, now: number, events: QueueEvent[], line: LineState) => Promise<T>,
   ): Promise<T> {
     const events: QueueEvent[] = [];
-    const now = this.clock();
-    const result = await this.d.db.transaction().execute(async (trx) => {
+    const now = clock();
+    const result = await d.db.transaction().execute(async (trx) => {
       const line = await repo.readLine(trx, true);
-      await this.advance(trx, now, line, events);
+      await advance(trx, now, line, events);
       const value = await fn(trx, now, events, line);
       await repo.writeLine(trx, line);
       return value;
     });
-    for (const e of events) this.d.bus.announce(QUEUE_TOPIC, e.type, e.data);
+    for (const e of events) d.bus.announce(QUEUE_TOPIC, e.type, e.data);
     return result;
   }
 
-  private deadlineOf(becameHeadAt: number, viewingUntil: number): number {
-    return Math.max(becameHeadAt, viewingUntil) + this.d.timing.claimWindowMs;
+  function deadlineOf(becameHeadAt: number, viewingUntil: number): number {
+    return Math.max(becameHeadAt, viewingUntil) + d.timing.claimWindowMs;
   }
 
   /** The head left the line at `at`: the next waiting token becomes head then. */
-  private async promoteNext(
+  async function promoteNext(
     trx: Trx,
     at: number,
     line: LineState,
@@ -118,12 +117,12 @@ export class QueueService {
     }
     await repo.setBecameHead(trx, next.id, at);
     line.head = { ...next, became_head_at: at };
-    const deadline = this.deadlineOf(at, line.viewingUntil);
+    const deadline = deadlineOf(at, line.viewingUntil);
     events.push({ type: 'head-changed', data: { token: next.code, deadline: iso(deadline) } });
   }
 
   /** Applies what is due at `now`: viewings that ended, heads whose turn passed. */
-  private async advance(
+  async function advance(
     trx: Trx,
     now: number,
     line: LineState,
@@ -138,29 +137,27 @@ export class QueueService {
     }
     // Each expired head hands over at its own deadline, so a line computed late is still fair.
     while (line.head) {
-      const deadline = this.deadlineOf(line.head.became_head_at, line.viewingUntil);
+      const deadline = deadlineOf(line.head.became_head_at, line.viewingUntil);
       if (now < deadline) return;
       await repo.endToken(trx, line.head.id, 'expired', deadline, 'waiting');
       line.waiting--;
       events.push({ type: 'token-removed', data: { token: line.head.code, reason: 'expired' } });
-      await this.promoteNext(trx, deadline, line, events);
+      await promoteNext(trx, deadline, line, events);
     }
   }
 
   /** A client's ban, if one is in force. */
-  banOf(ip: string): Promise<number | null> {
-    return repo.banOf(this.d.db, ip, this.clock());
+  function banOf(ip: string): Promise<number | null> {
+    return repo.banOf(d.db, ip, clock());
   }
 
-  private async ban(trx: Trx, ip: string, reason: string, now: number): Promise<void> {
-    await repo.putBan(trx, ip, reason, now, now + this.d.timing.banMs);
+  async function ban(trx: Trx, ip: string, reason: string, now: number): Promise<void> {
+    await repo.putBan(trx, ip, reason, now, now + d.timing.banMs);
   }
 
   /** Upper bound of the wait of the token at `position`: every one ahead uses its whole window. */
-  private estimatedWaitS(position: number): number {
-    return Math.ceil(
-      ((position - 1) * (this.d.timing.claimWindowMs + this.d.timing.viewWindowMs)) / 1000,
-    );
+  function estimatedWaitS(position: number): number {
+    return Math.ceil(((position - 1) * (d.timing.claimWindowMs + d.timing.viewWindowMs)) / 1000);
   }
 
   /**
@@ -168,25 +165,25 @@ export class QueueService {
    * each batch is one transaction for all of them (in arrival order), so the line's lock, the
    * state row and the commit are paid once per batch rather than once per token.
    */
-  issue(ip: string): Promise<IssueOutcome> {
-    return this.issueInGroup(ip);
+  function issue(ip: string): Promise<IssueOutcome> {
+    return issueInGroup(ip);
   }
 
-  private readonly issueInGroup = groupCommit(ISSUE_BATCH, (ips: string[]) => this.issueBatch(ips));
+  const issueInGroup = groupCommit(ISSUE_BATCH, (ips: string[]) => issueBatch(ips));
 
-  private async issueBatch(ips: string[]): Promise<IssueOutcome[]> {
-    const now = this.clock();
-    const bannedUntil = await repo.bansOf(this.d.db, ips, now);
+  async function issueBatch(ips: string[]): Promise<IssueOutcome[]> {
+    const now = clock();
+    const bannedUntil = await repo.bansOf(d.db, ips, now);
     if (ips.every((ip) => bannedUntil.has(ip))) {
       return ips.map((ip) => ({ kind: 'banned', until: bannedUntil.get(ip) ?? now }));
     }
-    return this.change(async (trx, at, events, line) => {
+    return change(async (trx, at, events, line) => {
       const outcomes: IssueOutcome[] = [];
       for (const ip of ips) {
         const until = bannedUntil.get(ip);
         outcomes.push(
           until === undefined
-            ? await this.issueOne(trx, at, events, line, ip)
+            ? await issueOne(trx, at, events, line, ip)
             : { kind: 'banned', until },
         );
       }
@@ -194,7 +191,7 @@ export class QueueService {
     });
   }
 
-  private async issueOne(
+  async function issueOne(
     trx: Trx,
     now: number,
     events: QueueEvent[],
@@ -203,7 +200,7 @@ export class QueueService {
   ): Promise<IssueOutcome> {
     const full = {
       kind: 'full' as const,
-      retryAfterS: Math.ceil(this.d.timing.claimWindowMs / 1000),
+      retryAfterS: Math.ceil(d.timing.claimWindowMs / 1000),
     };
     if (line.waiting >= CODE_COUNT) return full;
     // The next code in order, skipping codes still live (serving ones included): the insert
@@ -231,7 +228,7 @@ export class QueueService {
     events.push({ type: 'token-issued', data: { token: code, position } });
     if (wasEmpty) {
       line.head = { id, code, became_head_at: now };
-      const deadline = this.deadlineOf(now, line.viewingUntil);
+      const deadline = deadlineOf(now, line.viewingUntil);
       events.push({ type: 'head-changed', data: { token: code, deadline: iso(deadline) } });
     }
     return {
@@ -239,12 +236,12 @@ export class QueueService {
       token: code,
       secret,
       position,
-      estimatedWaitS: this.estimatedWaitS(position),
+      estimatedWaitS: estimatedWaitS(position),
     };
   }
 
   /** The live token holding `code` whose secret matches, or why not. */
-  private async owned(
+  async function ownedToken(
     trx: Trx,
     code: string,
     secret: string,
@@ -267,16 +264,16 @@ export class QueueService {
     };
   }
 
-  async claim(code: string, secret: string, ip: string): Promise<ClaimOutcome> {
-    const banned = await this.banOf(ip);
+  async function claim(code: string, secret: string, ip: string): Promise<ClaimOutcome> {
+    const banned = await banOf(ip);
     if (banned !== null) return { kind: 'banned', until: banned };
     // The picture is chosen before the transaction: a slow album never holds the line's lock.
-    const picture = await this.d.picture();
-    return this.change(async (trx, now, events, line) => {
-      const owned = await this.owned(trx, code, secret);
+    const picture = await d.picture();
+    return change(async (trx, now, events, line) => {
+      const owned = await ownedToken(trx, code, secret);
       if (owned.kind === 'cheater') {
         if (line.head === null) return { kind: 'empty' as const };
-        await this.ban(trx, ip, owned.reason, now);
+        await ban(trx, ip, owned.reason, now);
         return owned;
       }
       if (owned.state === 'serving' && owned.image_url) {
@@ -287,7 +284,7 @@ export class QueueService {
       if (!head) return { kind: 'empty' as const };
       if (head.id !== owned.id) {
         const position = await repo.positionOf(trx, owned.id);
-        const deadline = this.deadlineOf(head.became_head_at, line.viewingUntil);
+        const deadline = deadlineOf(head.became_head_at, line.viewingUntil);
         return {
           kind: 'not-your-turn' as const,
           position,
@@ -296,24 +293,24 @@ export class QueueService {
         };
       }
       if (picture === null) return { kind: 'no-picture' as const };
-      const viewUntil = now + this.d.timing.viewWindowMs;
+      const viewUntil = now + d.timing.viewWindowMs;
       await repo.startServing(trx, owned.id, now, viewUntil, picture);
       line.viewingUntil = viewUntil;
       line.waiting--;
       events.push({ type: 'serving-started', data: { token: code, view_until: iso(viewUntil) } });
-      await this.promoteNext(trx, now, line, events);
+      await promoteNext(trx, now, line, events);
       return { kind: 'claimed' as const, imageUrl: picture, viewUntil };
     });
   }
 
   /** The owner leaves the line (a waiting token) or stops viewing (a serving one). */
-  async leave(code: string, secret: string, ip: string): Promise<LeaveOutcome> {
-    const banned = await this.banOf(ip);
+  async function leave(code: string, secret: string, ip: string): Promise<LeaveOutcome> {
+    const banned = await banOf(ip);
     if (banned !== null) return { kind: 'banned', until: banned };
-    return this.change(async (trx, now, events, line) => {
-      const owned = await this.owned(trx, code, secret);
+    return change(async (trx, now, events, line) => {
+      const owned = await ownedToken(trx, code, secret);
       if (owned.kind === 'cheater') {
-        await this.ban(trx, ip, owned.reason, now);
+        await ban(trx, ip, owned.reason, now);
         return owned;
       }
       const head = line.head;
@@ -321,42 +318,40 @@ export class QueueService {
       if (owned.state === 'serving') events.push({ type: 'serving-ended', data: { token: code } });
       events.push({ type: 'token-removed', data: { token: code, reason: 'left' } });
       if (owned.state === 'waiting') line.waiting--;
-      if (head?.id === owned.id) await this.promoteNext(trx, now, line, events);
+      if (head?.id === owned.id) await promoteNext(trx, now, line, events);
       return { kind: 'left' as const };
     });
   }
 
   /** Applies due expiries now (the periodic sweep, and before reads); skips a no-op change. */
-  async sweep(): Promise<void> {
-    const now = this.clock();
-    const line = await repo.readLine(this.d.db);
+  async function sweep(): Promise<void> {
+    const now = clock();
+    const line = await repo.readLine(d.db);
     const headDue =
-      line.head !== null && now >= this.deadlineOf(line.head.became_head_at, line.viewingUntil);
-    const viewingDue = line.viewingUntil > 0 && (await repo.anyViewingEnded(this.d.db, now));
-    if (headDue || viewingDue) await this.change(async () => undefined);
+      line.head !== null && now >= deadlineOf(line.head.became_head_at, line.viewingUntil);
+    const viewingDue = line.viewingUntil > 0 && (await repo.anyViewingEnded(d.db, now));
+    if (headDue || viewingDue) await change(async () => undefined);
   }
 
-  async board(): Promise<Board> {
-    await this.sweep();
-    const db = this.d.db;
+  async function board(): Promise<Board> {
+    await sweep();
+    const db = d.db;
     const line = await repo.readLine(db);
     const waiting = await repo.codesIn(db, 'waiting', BOARD_SIZE + 1);
     const serving = await repo.codesIn(db, 'serving');
     return {
       head: line.head?.code ?? null,
-      deadline: line.head
-        ? iso(this.deadlineOf(line.head.became_head_at, line.viewingUntil))
-        : null,
+      deadline: line.head ? iso(deadlineOf(line.head.became_head_at, line.viewingUntil)) : null,
       serving,
       waiting: waiting.slice(1),
       length: line.waiting,
     };
   }
 
-  async status(code: string): Promise<TokenStatus | null> {
+  async function status(code: string): Promise<TokenStatus | null> {
     if (!CODE_PATTERN.test(code)) return null;
-    await this.sweep();
-    const db = this.d.db;
+    await sweep();
+    const db = d.db;
     const token = await repo.tokenByCode(db, code);
     if (!token) return null;
     if (token.state === 'serving') {
@@ -365,17 +360,19 @@ export class QueueService {
     if (token.state !== 'waiting')
       return { token: code, state: token.state, position: null, deadline: null };
     const { head, viewingUntil } = await repo.readLine(db);
-    const headDeadline = head ? this.deadlineOf(head.became_head_at, viewingUntil) : 0;
+    const headDeadline = head ? deadlineOf(head.became_head_at, viewingUntil) : 0;
     if (head?.id === token.id)
       return { token: code, state: 'head', position: 1, deadline: iso(headDeadline) };
     const position = await repo.positionOf(db, token.id);
     // At the latest, its turn starts when everyone ahead has used a whole window.
-    const latestStart = headDeadline + (position - 2) * this.d.timing.claimWindowMs;
+    const latestStart = headDeadline + (position - 2) * d.timing.claimWindowMs;
     return { token: code, state: 'waiting', position, deadline: iso(latestStart) };
   }
 
-  async bans(): Promise<{ ip: string; reason: string; created_at: string; expires_at: string }[]> {
-    const rows = await repo.bansInForce(this.d.db, this.clock());
+  async function bans(): Promise<
+    { ip: string; reason: string; created_at: string; expires_at: string }[]
+  > {
+    const rows = await repo.bansInForce(d.db, clock());
     return rows.map((r) => ({
       ip: r.ip,
       reason: r.reason,
@@ -384,7 +381,9 @@ export class QueueService {
     }));
   }
 
-  async unban(ip: string): Promise<boolean> {
-    return repo.deleteBan(this.d.db, ip);
+  async function unban(ip: string): Promise<boolean> {
+    return repo.deleteBan(d.db, ip);
   }
+
+  return { banOf, issue, claim, leave, sweep, board, status, bans, unban };
 }
