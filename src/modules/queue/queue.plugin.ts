@@ -4,6 +4,7 @@ import { claimMarker } from '../../core/db/markers.js';
 import { every } from '../../core/jobs.js';
 import { queueMigrations } from './migrations/index.js';
 import { drawKitties } from './queue.kitties.js';
+import { queueCompatRoutes } from './queue.compat.routes.js';
 import { queueRoutes } from './queue.routes.js';
 import type { QueueConfig } from './queue.config.js';
 import { createQueueService } from './queue.service.js';
@@ -42,5 +43,6 @@ export const queueRuntime: ModuleRuntime<QueueConfig> = {
     });
     every(app, { name: 'queue: sweep', intervalMs: config.sweep_ms, run: () => service.sweep() });
     await app.register(queueRoutes, { prefix, service });
+    await app.register(queueCompatRoutes, { prefix, service });
   },
 };

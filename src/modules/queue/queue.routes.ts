@@ -1,6 +1,6 @@
 /**
- * The queue's HTTP surface: the REST API with real statuses, the live board over SSE, admin
- * bans, and the original web client's routes (which keep their 200 statuses).
+ * The queue's HTTP API: the REST routes with real statuses, the live board over SSE and admin
+ * bans. The original web client's routes are in queue.compat.routes.ts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -24,24 +24,8 @@ function secretOf(request: FastifyRequest): string {
   return isRecord(body) && typeof body.secret === 'string' ? body.secret : '';
 }
 
-/** The compatibility routes keep the secret in a cookie, since the original client has none. */
-const COOKIE = 'agora_queue';
-
-function cookieOf(request: FastifyRequest): { code: string; secret: string } | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, value = ''] = part.trim().split('=');
-    if (name !== COOKIE) continue;
-    const [code = '', secret = ''] = decodeURIComponent(value).split('.');
-    return { code, secret };
-  }
-  return null;
-}
-
-export async function queueRoutes(
-  app: FastifyInstance,
-  { service }: QueueRouteOptions,
-): Promise<void> {
-  // The original client posts a form.
+/** Forms (the original client posts one; a claim may send its secret so too), as an object. */
+export function acceptForms(app: FastifyInstance): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 4096 },
@@ -49,8 +33,35 @@ export async function queueRoutes(
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     },
   );
+}
+
+export const BOARD_STREAM_SCHEMA = {
+  tags: ['queue'],
+  summary: 'The live board: `snapshot` on connect, then every change; Last-Event-ID resumes',
+  produces: ['text/event-stream'],
+  response: { 200: { type: 'string', description: 'text/event-stream' } },
+};
+
+/** The live board over SSE: a `snapshot`, then every change. */
+export function boardStream(
+  app: FastifyInstance,
+  service: QueueService,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    await app.realtime.openEventStream(request, reply, {
+      topics: [QUEUE_TOPIC],
+      ...app.realtime.resumeCursor(request),
+      prelude: async () => [{ event: 'snapshot', data: await service.board() }],
+    });
+  };
+}
+
+export async function queueRoutes(
+  app: FastifyInstance,
+  { service }: QueueRouteOptions,
+): Promise<void> {
+  acceptForms(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
-  const prefix = app.prefix;
 
   routes.post(
     '/tokens',
@@ -183,20 +194,11 @@ export async function queueRoutes(
     },
   );
 
-  async function events(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    await app.realtime.openEventStream(request, reply, {
-      topics: [QUEUE_TOPIC],
-      ...app.realtime.resumeCursor(request),
-      prelude: async () => [{ event: 'snapshot', data: await service.board() }],
-    });
-  }
-  const eventsSchema = {
-    tags: ['queue'],
-    summary: 'The live board: `snapshot` on connect, then every change; Last-Event-ID resumes',
-    produces: ['text/event-stream'],
-    response: { 200: { type: 'string', description: 'text/event-stream' } },
-  };
-  routes.get('/events', { config: { quietLog: true }, schema: eventsSchema }, events);
+  routes.get(
+    '/events',
+    { config: { quietLog: true }, schema: BOARD_STREAM_SCHEMA },
+    boardStream(app, service),
+  );
 
   routes.get(
     '/bans',
@@ -239,63 +241,5 @@ export async function queueRoutes(
       }
       return reply.code(204).send(null);
     },
-  );
-
-  // The original web client's routes.
-  routes.get(
-    '/get-token',
-    { schema: { tags: ['queue'], summary: 'Compatibility: take a token ({status, token})' } },
-    async (_request, reply) => {
-      const outcome = await service.issue(_request.ip);
-      if (outcome.kind === 'banned') return { status: 'banned' };
-      if (outcome.kind === 'full') return { status: 'full' };
-      void reply.header(
-        'set-cookie',
-        `${COOKIE}=${encodeURIComponent(`${outcome.token}.${outcome.secret}`)}; Path=${prefix || '/'}; HttpOnly; SameSite=Lax`,
-      );
-      return { status: 'ok', token: outcome.token };
-    },
-  );
-
-  routes.post(
-    '/post-token',
-    { schema: { tags: ['queue'], summary: 'Compatibility: claim (form field token-field)' } },
-    async (request) => {
-      const body: unknown = request.body;
-      const field = isRecord(body) ? body['token-field'] : undefined;
-      const code = typeof field === 'string' ? field.trim().toUpperCase() : '';
-      const cookie = cookieOf(request);
-      const secret = cookie?.code === code ? cookie.secret : '';
-      const outcome = await service.claim(code, secret, request.ip);
-      switch (outcome.kind) {
-        case 'claimed':
-          return { status: 'success', image_url: outcome.imageUrl };
-        case 'not-your-turn':
-          return { status: 'wrong_turn' };
-        case 'empty':
-          return { status: 'db_empty' };
-        case 'cheater':
-          return { status: 'cheater' };
-        case 'banned':
-          return { status: 'banned' };
-        case 'no-picture':
-          return { status: 'wrong_turn' };
-      }
-    },
-  );
-
-  routes.get(
-    '/update',
-    {
-      config: { quietLog: true },
-      schema: { ...eventsSchema, summary: 'Compatibility: the event stream' },
-    },
-    events,
-  );
-
-  routes.get(
-    '/start-delay',
-    { schema: { tags: ['queue'], summary: 'Compatibility: a no-op (nothing needs restarting)' } },
-    async (_request, reply) => reply.code(204).send(),
   );
 }
