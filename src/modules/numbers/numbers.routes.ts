@@ -15,17 +15,7 @@ import type { Total, TotalService } from './numbers.service.js';
 import { feed, rangeArrayStream, UpstreamError } from './numbers.source.js';
 import { ArrayParseError, ArraySummer } from './numbers.parse.js';
 import { NumbersErrors } from './numbers.errors.js';
-
-const TotalBody = Type.Object(
-  {
-    total: Type.Number({
-      description:
-        'The sum. Integers are exact at any size (written as a JSON integer, possibly beyond 2^53); ' +
-        'a list with fractions is summed with compensated (Neumaier) summation into a double.',
-    }),
-  },
-  { description: 'The total of the list' },
-);
+import { NumbersQuery, NumbersStats, TotalBody } from './numbers.schemas.js';
 
 const errors = { 400: ErrorBody, 413: ErrorBody, 422: ErrorBody, 502: ErrorBody };
 
@@ -141,25 +131,6 @@ export async function totalRoutes(
   );
 }
 
-const NumbersQuery = (config: NumbersConfig) =>
-  Type.Object(
-    {
-      count: Type.Integer({
-        minimum: 0,
-        maximum: config.max_count,
-        default: config.count,
-        description: 'how many numbers: the array is 0 … count − 1',
-      }),
-      delay_ms: Type.Integer({
-        minimum: 0,
-        maximum: 60_000,
-        default: 0,
-        description: 'wait this long before answering',
-      }),
-    },
-    { additionalProperties: false },
-  );
-
 export interface NumbersRouteOptions {
   config: NumbersConfig;
   service: TotalService;
@@ -257,21 +228,7 @@ export async function numbersRoutes(
         tags: ['numbers'],
         summary: 'The configured source, call counters and the event-loop delay of the last second',
         response: {
-          200: Type.Object({
-            source: Type.String(),
-            count: Type.Integer(),
-            delay_ms: Type.Integer(),
-            total_path: Type.String(),
-            upstream_calls: Type.Integer(),
-            coalesced: Type.Integer(),
-            cache_hits: Type.Integer(),
-            in_flight: Type.Boolean(),
-            event_loop: Type.Object({
-              p50_ms: Type.Number(),
-              p99_ms: Type.Number(),
-              max_ms: Type.Number(),
-            }),
-          }),
+          200: NumbersStats,
         },
       },
     },

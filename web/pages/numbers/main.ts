@@ -2,18 +2,9 @@
  * The numbers page: fires concurrent `GET /total` requests, shows each total and time, and
  * polls the server's event-loop delay meanwhile — it stays low because the sums run in slices.
  */
-const base = location.pathname.replace(/\/+$/, '');
+import type { NumbersStats } from '../../../src/modules/numbers/numbers.schemas.js';
 
-interface Stats {
-  source: string;
-  count: number;
-  delay_ms: number;
-  total_path: string;
-  upstream_calls: number;
-  coalesced: number;
-  in_flight: boolean;
-  event_loop: { p50_ms: number; p99_ms: number; max_ms: number };
-}
+const base = location.pathname.replace(/\/+$/, '');
 
 function $(id: string): HTMLElement {
   const el = document.getElementById(id);
@@ -42,7 +33,7 @@ async function poll(): Promise<void> {
   try {
     const res = await fetch(`${base}/stats`, { headers: { accept: 'application/json' } });
     if (res.ok) {
-      const s = (await res.json()) as Stats;
+      const s = (await res.json()) as NumbersStats;
       totalPath = s.total_path;
       $('total-path').textContent = s.total_path;
       $('source').textContent =

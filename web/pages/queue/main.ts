@@ -3,7 +3,7 @@
  * live board (SSE; every browser sees every event), see your position and, as head, a countdown;
  * claim the picture and keep it for the view window.
  */
-import type { Board } from '../../../src/modules/queue/queue.schemas.js';
+import type { Board, Claimed } from '../../../src/modules/queue/queue.schemas.js';
 
 interface Mine {
   token: string;
@@ -153,7 +153,7 @@ $('claim', HTMLButtonElement).addEventListener('click', () => {
       text('message', await errorText(res));
       return;
     }
-    const body = (await res.json()) as { image_url: string; view_until: string };
+    const body = (await res.json()) as Claimed;
     $('kitty', HTMLImageElement).src = body.image_url;
     $('download', HTMLAnchorElement).href = body.image_url;
     text('view-until', new Date(body.view_until).toLocaleTimeString());
