@@ -4,55 +4,42 @@ import tseslint from 'typescript-eslint';
 
 const COMPOSITION = '(app|config|cli|cli\\.server|server|main)\\.js$';
 
-/** @param {string} files @param {string} up the `../` that leads from those files to src/ */
-function boundaries(files, up) {
-  const toSrc = up.replaceAll('.', '\\.');
+/**
+ * Forbids, in `files`, the imports whose path matches one of `patterns` (regex → message).
+ * @param {string} files
+ * @param {Record<string, string>} patterns
+ */
+function forbidImports(files, patterns) {
   return {
     files: [files],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              regex: '(^|/)modules(/|$)',
-              message:
-                'The core never imports a module: modules are listed in src/modules/index.ts.',
-            },
-            {
-              regex: `^${toSrc}${COMPOSITION}`,
-              message: 'The core never imports the composition root, which lists the modules.',
-            },
-          ],
-        },
+        { patterns: Object.entries(patterns).map(([regex, message]) => ({ regex, message })) },
       ],
     },
   };
 }
 
-/** @param {string} files @param {string} up the `../` that leads from those files to src/modules/ */
+/** A core file, `up` (`../`, `../../`) below src/. @param {string} files @param {string} up */
+function coreBoundaries(files, up) {
+  return forbidImports(files, {
+    '(^|/)modules(/|$)':
+      'The core never imports a module: modules are listed in src/modules/index.ts.',
+    [`^${up.replaceAll('.', '\\.')}${COMPOSITION}`]:
+      'The core never imports the composition root, which lists the modules.',
+  });
+}
+
+/** A module file, `up` below src/modules/. @param {string} files @param {string} up */
 function moduleBoundaries(files, up) {
   const toModules = up.replaceAll('.', '\\.');
-  return {
-    files: [files],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: `^${toModules}(?!\\.\\.)[^/]+/(?!index\\.js$)`,
-              message: "A module imports another module's index.ts only, never its other files.",
-            },
-            {
-              regex: `^${toModules}\\.\\./${COMPOSITION}`,
-              message: 'A module never imports the composition root, which lists the modules.',
-            },
-          ],
-        },
-      ],
-    },
-  };
+  return forbidImports(files, {
+    [`^${toModules}(?!\\.\\.)[^/]+/(?!index\\.js$)`]:
+      "A module imports another module's index.ts only, never its other files.",
+    [`^${toModules}\\.\\./${COMPOSITION}`]:
+      'A module never imports the composition root, which lists the modules.',
+  });
 }
 
 export default tseslint.config(
@@ -130,8 +117,8 @@ export default tseslint.config(
   // Boundaries (src/modules/README.md): the core never imports a module, nor the files that
   // compose the modules (app, config, cli…); a module imports another module's index.ts only.
   // The depth of `../` differs with a file's folder, hence one block per depth.
-  boundaries('src/core/*.ts', '../'),
-  boundaries('src/core/*/**/*.ts', '../../'),
+  coreBoundaries('src/core/*.ts', '../'),
+  coreBoundaries('src/core/*/**/*.ts', '../../'),
   moduleBoundaries('src/modules/*/*.ts', '../'),
   moduleBoundaries('src/modules/*/*/**/*.ts', '../../'),
   {
