@@ -13,7 +13,7 @@ import { modulePage } from '../../core/pages.js';
 import { derivedPath, extensionOf, FORMATS, MIME } from './images.ops.js';
 import { SizedLru } from './images.cache.js';
 import { ALBUM, disposition, downloadName, type ImageBytes } from './images.service.js';
-import { queryValues } from '../../core/validation.js';
+import { isRecord, queryValues } from '../../core/validation.js';
 import {
   blobBody,
   checkBoundary,
@@ -82,7 +82,7 @@ export async function imagesRoutes(
       }
       return;
     }
-    const body = request.body;
+    const body: unknown = request.body;
     if (Buffer.isBuffer(body)) {
       yield {
         bytes: body,
@@ -91,13 +91,9 @@ export async function imagesRoutes(
       };
       return;
     }
-    if (
-      typeof body === 'object' &&
-      body !== null &&
-      typeof (body as { url?: unknown }).url === 'string'
-    ) {
-      const { bytes, filename } = await remote.fetch((body as { url: string }).url);
-      const album = (body as { album?: unknown }).album;
+    if (isRecord(body) && typeof body.url === 'string') {
+      const { bytes, filename } = await remote.fetch(body.url);
+      const album = body.album;
       yield { bytes, filename, album: typeof album === 'string' ? album : queryAlbum };
       return;
     }

@@ -2,6 +2,7 @@
  * Hand-written validation with the original contract's exact messages, checked in its order.
  * Bodies arrive as whatever JSON (or non-JSON) the client sent: see `NOT_JSON`.
  */
+import { isRecord } from '../../core/validation.js';
 import { MAX_AMOUNT, MAX_DESCRIPTION, MAX_PRICE, type ProductInput } from './market.schemas.js';
 
 /** What the market's body parser yields for a body that is not JSON at all. */
@@ -11,16 +12,12 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 
-function isObject(body: unknown): body is Record<string, unknown> {
-  return typeof body === 'object' && body !== null && !Array.isArray(body);
-}
-
-function has(body: Record<string, unknown>, key: string): boolean {
+function has(body: Readonly<Record<string, unknown>>, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(body, key) && body[key] !== undefined;
 }
 
 function checkAmount(body: unknown): Checked<number> {
-  if (!isObject(body) || Object.keys(body).length === 0) return fail('insufficient arguments');
+  if (!isRecord(body) || Object.keys(body).length === 0) return fail('insufficient arguments');
   if (!has(body, 'amount')) return fail('lack of `amount` argument');
   const amount = body.amount;
   // Booleans are not integers here (they were in the original's Python).
@@ -39,9 +36,10 @@ export interface BuyInput {
 export function checkBuy(body: unknown): Checked<BuyInput> {
   const amount = checkAmount(body);
   if (!amount.ok) return amount;
-  const b = body as Record<string, unknown>;
-  if (!has(b, 'credit_card')) return fail('lack of `credit_card` argument');
-  const card = b.credit_card;
+  // checkAmount has made sure of it; this tells the type.
+  if (!isRecord(body)) return fail('insufficient arguments');
+  if (!has(body, 'credit_card')) return fail('lack of `credit_card` argument');
+  const card = body.credit_card;
   // ASCII digits only: /\d/ would not match other scripts' digits in JS, but say it plainly.
   if (typeof card !== 'string' || !/^[0-9]{16}$/.test(card))
     return fail('`credit_card` value should be 16 length of digits');
@@ -53,7 +51,7 @@ export function checkReplenish(body: unknown): Checked<number> {
 }
 
 export function checkProduct(body: unknown): Checked<ProductInput> {
-  if (!isObject(body)) return fail('invalid arguments');
+  if (!isRecord(body)) return fail('invalid arguments');
   if (!has(body, 'description') || !has(body, 'price')) return fail('insufficient arguments');
   const { description, price } = body;
   if (typeof price !== 'number' || !Number.isInteger(price))
