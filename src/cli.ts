@@ -17,7 +17,9 @@ function optionOf(setting: Setting): Option {
   const short = setting.short ? `-${setting.short}, ` : '';
   const value =
     setting.type === 'boolean' ? '' : setting.type === 'integer' ? ' <number>' : ' <value>';
-  const shown = JSON.stringify(setting.default);
+  const shown = Array.isArray(setting.default)
+    ? setting.default.join(',')
+    : JSON.stringify(setting.default);
   const fallback = setting.type === 'boolean' || shown === '""' ? '' : ` (default ${shown})`;
   const option = new Option(`${short}${name}${value}`, `${setting.description}${fallback}`);
   return setting.choices && setting.type !== 'list' ? option.choices(setting.choices) : option;
