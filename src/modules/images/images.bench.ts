@@ -29,6 +29,24 @@ async function cannon(opts: autocannon.Options): Promise<Load> {
   };
 }
 
+/** GETs of `paths`, each connection going round them from a random start (no two alike). */
+function rotatingGets(base: string, paths: string[], connections: number): Promise<Load> {
+  return cannon({
+    url: base,
+    connections,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req, context) => {
+          const c = context as { i?: number };
+          c.i = ((c.i ?? Math.floor(Math.random() * paths.length)) + 1) % paths.length;
+          return { ...req, path: paths[c.i] };
+        },
+      },
+    ],
+  });
+}
+
 /** Bare sharp: the same resize, `concurrency` at a time, for the duration; images per second. */
 async function bareSharp(input: Buffer, concurrency: number): Promise<number> {
   const deadline = performance.now() + DURATION * 1000;
@@ -123,20 +141,7 @@ export const scenarios: Scenario[] = [
       const paths = ids.flatMap((id) =>
         Array.from({ length: 20 }, (_, q) => `/images/${id}.jpg?w=800&quality=${80 + q}`),
       );
-      const load = await cannon({
-        url: base,
-        connections: cores * 2,
-        requests: [
-          {
-            method: 'GET',
-            setupRequest: (req, context) => {
-              const c = context as { i?: number };
-              c.i = ((c.i ?? Math.floor(Math.random() * paths.length)) + 1) % paths.length;
-              return { ...req, path: paths[c.i] };
-            },
-          },
-        ],
-      });
+      const load = await rotatingGets(base, paths, cores * 2);
       return {
         bare_sharp_per_s: Math.round(bare * 10) / 10,
         agora_per_s: load.rps,
@@ -158,20 +163,7 @@ export const scenarios: Scenario[] = [
       const paths = ids.flatMap((id) =>
         Array.from({ length: 50 }, (_, q) => `/images/${id}.webp?quality=${50 + q}`),
       );
-      const load = await cannon({
-        url: base,
-        connections: os.availableParallelism() * 2,
-        requests: [
-          {
-            method: 'GET',
-            setupRequest: (req, context) => {
-              const c = context as { i?: number };
-              c.i = ((c.i ?? Math.floor(Math.random() * paths.length)) + 1) % paths.length;
-              return { ...req, path: paths[c.i] };
-            },
-          },
-        ],
-      });
+      const load = await rotatingGets(base, paths, os.availableParallelism() * 2);
       return {
         ...load,
         note: paths.length < load.rps * DURATION ? 'some requests hit the cache' : 'all misses',
