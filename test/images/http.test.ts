@@ -10,6 +10,7 @@ import { Limiter } from '../../src/modules/images/images.process.js';
 import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
 import { animatedGif, bombPng, jpeg, multipart, png } from './fixtures.js';
 import { imagesModule } from '../../src/modules/images/index.js';
+import { errorOf, ImagesFailed } from '../../src/modules/images/images.errors.js';
 
 interface Meta {
   id: string;
@@ -613,7 +614,10 @@ describe('processing limiter', () => {
     let release = (): void => undefined;
     const first = limiter.run(() => new Promise<string>((r) => (release = () => r('a'))));
     const second = limiter.run(() => Promise.resolve('b'));
-    await expect(limiter.run(() => Promise.resolve('c'))).rejects.toMatchObject({
+    // The limiter says why (busy); the routes answer it 503 with Retry-After.
+    const refused: unknown = await limiter.run(() => Promise.resolve('c')).catch((e: unknown) => e);
+    if (!(refused instanceof ImagesFailed)) throw new Error(`not refused: ${String(refused)}`);
+    expect(errorOf(refused.failure)).toMatchObject({
       status: 503,
       headers: { 'retry-after': '1' },
     });

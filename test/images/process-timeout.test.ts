@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
 import { render } from '../../src/modules/images/images.process.js';
+import { errorOf, ImagesFailed } from '../../src/modules/images/images.errors.js';
 
 describe('image processing time limit', () => {
   it('stops a pipeline that runs past it with a 503 and Retry-After', async () => {
@@ -17,8 +18,11 @@ describe('image processing time limit', () => {
     const err: unknown = await render(png, 'png', { blur: 100, rotate: 45 }, limits).catch(
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(AppError);
-    expect(err).toMatchObject({
+    // The renderer says why (too slow); the routes answer it 503 with Retry-After.
+    if (!(err instanceof ImagesFailed)) throw new Error(`not stopped: ${String(err)}`);
+    const answer = errorOf(err.failure);
+    expect(answer).toBeInstanceOf(AppError);
+    expect(answer).toMatchObject({
       code: 'IMAGE_PROCESSING_TIMEOUT',
       status: 503,
       headers: { 'retry-after': '5' },

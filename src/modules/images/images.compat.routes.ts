@@ -15,6 +15,7 @@ import {
 } from './images.http.js';
 import { Binary, IdParams } from './images.schemas.js';
 import { ImagesErrors } from './images.errors.js';
+import { unwrap } from './images.errors.js';
 
 /** The original service's routes: `POST /storage/`, `GET /storage/:id`, `GET /converter/:id/:format`. */
 export async function compatRoutes(
@@ -51,10 +52,12 @@ export async function compatRoutes(
       checkBoundary(request);
       const file = await request.file();
       if (!file) throw ImagesErrors.noBody('the upload holds no file');
-      const meta = await service.store(await file.toBuffer(), {
-        filename: file.filename || null,
-        transfer: true,
-      });
+      const meta = unwrap(
+        await service.store(await file.toBuffer(), {
+          filename: file.filename || null,
+          transfer: true,
+        }),
+      );
       return {
         message: 'file created, uploading started',
         id: meta.id,
@@ -76,7 +79,7 @@ export async function compatRoutes(
       },
     },
     async (request, reply) => {
-      const meta = await service.get(request.params.id);
+      const meta = unwrap(await service.get(request.params.id));
       return sendImage(request, reply, blobBody(service, meta), {
         'content-disposition': disposition('attachment', downloadName(meta)),
       });
@@ -111,7 +114,7 @@ export async function compatRoutes(
         const id = `${request.params.id}.${extensionOf(format)}`;
         checkSignature(config.signing_key, id, { format }, request.query.sig);
       }
-      const { meta, image } = await service.derived(request.params.id, { format });
+      const { meta, image } = unwrap(await service.derived(request.params.id, { format }));
       return sendImage(
         request,
         reply,

@@ -46,3 +46,40 @@ export const ImagesErrors = Object.fromEntries(
       new AppError(code, status, message, details, headers),
   ]),
 ) as Record<Kind, Constructor>;
+
+/** An expected failure of the service or of the processing it runs: what, and no HTTP in it. */
+export interface ImagesFailure {
+  kind: Kind;
+  message: string;
+  /** When trying again makes sense (busy, too slow). */
+  retryAfterS?: number;
+}
+
+/** What the service answers: the value, or the expected failure the routes turn into a status. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ImagesFailure };
+
+/**
+ * How the processing code (probe, limiter, renderer) reports an expected failure up to the
+ * service, which returns it as an outcome: never seen by the routes.
+ */
+export class ImagesFailed extends Error {
+  override name = 'ImagesFailed';
+  constructor(readonly failure: ImagesFailure) {
+    super(failure.message);
+  }
+}
+
+/** The HTTP error of a failure: its code and status from the table above. */
+export function errorOf(failure: ImagesFailure): ImagesError {
+  return ImagesErrors[failure.kind](
+    failure.message,
+    undefined,
+    failure.retryAfterS === undefined ? undefined : { 'retry-after': String(failure.retryAfterS) },
+  );
+}
+
+/** The value of an outcome, or its failure thrown as the HTTP error (for routes). */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw errorOf(outcome.failure);
+}

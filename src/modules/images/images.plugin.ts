@@ -10,6 +10,7 @@ import { Limiter } from './images.process.js';
 import { createRemoteFetcher } from './images.remote.js';
 import { compatRoutes } from './images.compat.routes.js';
 import { imagesRoutes } from './images.routes.js';
+import { unwrap } from './images.errors.js';
 import { createImagesService } from './images.service.js';
 import type { ImagesTables } from './images.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
@@ -41,7 +42,7 @@ const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
     await remote.close();
   });
   app.decorate('images', {
-    store: (bytes, info) => service.store(bytes, info),
+    store: async (bytes, info) => unwrap(await service.store(bytes, info)),
     random: (album) => service.random(album),
   } satisfies ImagesApi);
   await app.register(imagesRoutes, { prefix, config, service, remote });

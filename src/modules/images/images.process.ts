@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
 import { FORMATS, formatOf, normaliseOps, type Format, type Ops } from './images.ops.js';
-import { ImagesErrors } from './images.errors.js';
+import { ImagesFailed } from './images.errors.js';
 
 // libvips keeps recent operations and their results (up to 50 MB and 100 of them) in case the
 // same one is asked for again. Agora never asks twice: a repeated derivation is served from its
@@ -34,28 +34,34 @@ export async function probe(bytes: Buffer, limits: Limits): Promise<Probe> {
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    throw ImagesErrors.unsupported('the body is not an image of a supported format');
+    throw new ImagesFailed({
+      kind: 'unsupported',
+      message: 'the body is not an image of a supported format',
+    });
   }
   let format: Format | null = null;
   if (meta.format === 'heif') format = meta.compression === 'av1' ? 'avif' : null;
   else if (meta.format !== 'svg') format = formatOf(meta.format);
   if (format === null || !meta.width || !meta.height) {
-    throw ImagesErrors.unsupported(
-      `unsupported image format ${meta.format}; accepted: ${FORMATS.join(', ')}`,
-    );
+    throw new ImagesFailed({
+      kind: 'unsupported',
+      message: `unsupported image format ${meta.format}; accepted: ${FORMATS.join(', ')}`,
+    });
   }
   const frames = meta.pages ?? 1;
   // For an animated image `height` is one frame's height: the pixel budget is per frame.
   const frameHeight = meta.pageHeight ?? meta.height;
   if (meta.width * frameHeight > limits.maxPixels) {
-    throw ImagesErrors.tooManyPixels(
-      `the image is ${meta.width}×${frameHeight} pixels, more than the ${limits.maxPixels} allowed`,
-    );
+    throw new ImagesFailed({
+      kind: 'tooManyPixels',
+      message: `the image is ${meta.width}×${frameHeight} pixels, more than the ${limits.maxPixels} allowed`,
+    });
   }
   if (frames > limits.maxFrames) {
-    throw ImagesErrors.tooManyFrames(
-      `the image has ${frames} frames, more than the ${limits.maxFrames} allowed`,
-    );
+    throw new ImagesFailed({
+      kind: 'tooManyFrames',
+      message: `the image has ${frames} frames, more than the ${limits.maxFrames} allowed`,
+    });
   }
   // EXIF orientations 5–8 swap the sides: report what a viewer shows.
   const swapped = (meta.orientation ?? 1) >= 5;
@@ -131,8 +137,10 @@ export async function render(
   } catch (err) {
     // libvips stops a pipeline that runs past its time; every stage has the same limit.
     if (/timeout/i.test((err as Error).message)) {
-      throw ImagesErrors.processingTimeout('the image took too long to process', undefined, {
-        'retry-after': '5',
+      throw new ImagesFailed({
+        kind: 'processingTimeout',
+        message: 'the image took too long to process',
+        retryAfterS: 5,
       });
     }
     throw err;
@@ -205,11 +213,11 @@ export class Limiter {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
-        throw ImagesErrors.busy(
-          'too many images are being processed; try again shortly',
-          undefined,
-          { 'retry-after': '1' },
-        );
+        throw new ImagesFailed({
+          kind: 'busy',
+          message: 'too many images are being processed; try again shortly',
+          retryAfterS: 1,
+        });
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

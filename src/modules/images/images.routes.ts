@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorBody, isAppError } from '../../core/errors.js';
+import { ErrorBody } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import { derivedPath, extensionOf, FORMATS, MIME } from './images.ops.js';
 import { SizedLru } from './images.cache.js';
@@ -26,6 +26,7 @@ import {
 } from './images.http.js';
 import { Binary, IdParams, ImageMeta } from './images.schemas.js';
 import { ImagesErrors } from './images.errors.js';
+import { errorOf, unwrap } from './images.errors.js';
 
 /** How long a URL's derived image is served from memory without looking at the row again. */
 const URL_CACHE_MS = 10_000;
@@ -131,7 +132,7 @@ export async function imagesRoutes(
       const stored = [];
       for await (const upload of uploads(request)) {
         // The body is not read again: its memory may go to a blob writer thread.
-        stored.push(await service.store(upload.bytes, { ...upload, transfer: true }));
+        stored.push(unwrap(await service.store(upload.bytes, { ...upload, transfer: true })));
       }
       const [first] = stored;
       if (!first) throw ImagesErrors.noBody('the upload holds no file');
@@ -163,7 +164,7 @@ export async function imagesRoutes(
     },
     async (request, reply) => {
       if (page.wanted(request)) return page.send(reply);
-      return service.list(request.query);
+      return unwrap(await service.list(request.query));
     },
   );
 
@@ -210,11 +211,11 @@ export async function imagesRoutes(
       }
       if (Object.keys(ops).length === 0) {
         // The original, as uploaded: streamed from the blob store.
-        const meta = await service.get(id);
+        const meta = unwrap(await service.get(id));
         const inline = { 'content-disposition': disposition('inline', downloadName(meta)) };
         return sendImage(request, reply, blobBody(service, meta), inline);
       }
-      const { meta, image, cached } = await service.derived(id, ops);
+      const { meta, image, cached } = unwrap(await service.derived(id, ops));
       const headers = {
         'content-disposition': disposition('inline', downloadName(meta, image.format)),
       };
@@ -234,7 +235,7 @@ export async function imagesRoutes(
         response: { 200: ImageMeta, 404: ErrorBody },
       },
     },
-    (request) => service.get(request.params.id),
+    async (request) => unwrap(await service.get(request.params.id)),
   );
 
   routes.delete(
@@ -250,7 +251,7 @@ export async function imagesRoutes(
       },
     },
     async (request) => {
-      const deleted = await service.delete(request.params.id);
+      const deleted = unwrap(await service.delete(request.params.id));
       byUrl.clear();
       return deleted;
     },
@@ -280,7 +281,7 @@ export async function imagesRoutes(
         first ??= upload.bytes;
       }
       if (!first) throw ImagesErrors.noBody('the request holds no image');
-      const rendered = await service.transform(first, ops);
+      const rendered = unwrap(await service.transform(first, ops));
       return reply
         .header('content-type', MIME[rendered.format])
         .header('cache-control', 'no-store')
@@ -349,24 +350,25 @@ export async function imagesRoutes(
       const ops = opsFrom(raw, config.max_dimension);
       const results = await Promise.all(
         request.body.ids.map(async (id) => {
-          try {
-            const { image } = await service.derived(id, ops);
-            const url = `${app.prefix}${derivedPath(id, ops, config.signing_key)}`;
-            return {
-              id,
-              ok: true as const,
-              url,
-              format: image.format,
-              width: image.width,
-              height: image.height,
-              bytes: image.data.length,
-            };
-          } catch (err) {
-            if (isAppError(err) && err.status < 500) {
-              return { id, ok: false as const, error: { code: err.code, message: err.message } };
-            }
-            throw err;
+          const outcome = await service.derived(id, ops);
+          if (!outcome.ok) {
+            const error = errorOf(outcome.failure);
+            // The request's own fault for this id: said in its place. Busy or slow: the whole
+            // batch is refused (503), to be sent again.
+            if (error.status >= 500) throw error;
+            return { id, ok: false as const, error: { code: error.code, message: error.message } };
           }
+          const { image } = outcome.value;
+          const url = `${app.prefix}${derivedPath(id, ops, config.signing_key)}`;
+          return {
+            id,
+            ok: true as const,
+            url,
+            format: image.format,
+            width: image.width,
+            height: image.height,
+            bytes: image.data.length,
+          };
         }),
       );
       return { results };

@@ -22,7 +22,7 @@ import {
 } from './images.process.js';
 import type { ImageMeta } from './images.schemas.js';
 import * as repo from './images.repository.js';
-import { ImagesErrors } from './images.errors.js';
+import { ImagesErrors, ImagesFailed, type Outcome } from './images.errors.js';
 
 /** A stored image as the API shows it (declared once, in images.schemas.ts). */
 export type { ImageMeta } from './images.schemas.js';
@@ -62,6 +62,16 @@ type Row = Selectable<ImagesImagesTable>;
 /** The image repository: store, read, derive (cached), transform, list, pick, delete. */
 export type ImagesService = ReturnType<typeof createImagesService>;
 
+/** Runs an operation, its expected failure (thrown as ImagesFailed) returned as an outcome. */
+async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    if (err instanceof ImagesFailed) return { ok: false, failure: err.failure };
+    throw err;
+  }
+}
+
 export function createImagesService(o: ImagesServiceOptions) {
   /** Rows by public id, for a short while (another node's delete shows here within ROW_TTL_MS). */
   const rows = new SizedLru<{ row: Row; at: number }>(10_000, 1);
@@ -96,10 +106,14 @@ export function createImagesService(o: ImagesServiceOptions) {
     bytes: Buffer,
     info: { filename?: string | null; album?: string | null; transfer?: boolean } = {},
   ): Promise<ImageMeta> {
-    if (bytes.length === 0) throw ImagesErrors.empty('the image is empty');
+    if (bytes.length === 0)
+      throw new ImagesFailed({ kind: 'empty', message: 'the image is empty' });
     const album = info.album ?? null;
     if (album !== null && !ALBUM.test(album)) {
-      throw ImagesErrors.badAlbum('album: lowercase letters, digits, _ and -, at most 64');
+      throw new ImagesFailed({
+        kind: 'badAlbum',
+        message: 'album: lowercase letters, digits, _ and -, at most 64',
+      });
     }
     const probed = await probe(bytes, o.limits);
     const size = bytes.length;
@@ -123,7 +137,7 @@ export function createImagesService(o: ImagesServiceOptions) {
     const cached = rows.get(id);
     if (cached && Date.now() - cached.at < ROW_TTL_MS) return cached.row;
     const row = /^[A-Za-z0-9_-]{1,32}$/.test(id) ? await repo.imageByPublicId(o.db, id) : undefined;
-    if (!row) throw ImagesErrors.notFound(`no image with id ${id}`);
+    if (!row) throw new ImagesFailed({ kind: 'notFound', message: `no image with id ${id}` });
     rows.set(id, { row, at: Date.now() }, 1);
     return row;
   }
@@ -231,7 +245,10 @@ export function createImagesService(o: ImagesServiceOptions) {
     if (q.cursor !== undefined) {
       before = Number(Buffer.from(q.cursor, 'base64url').toString('utf8'));
       if (!Number.isSafeInteger(before) || before < 1) {
-        throw ImagesErrors.badCursor('cursor: not a cursor this server gave');
+        throw new ImagesFailed({
+          kind: 'badCursor',
+          message: 'cursor: not a cursor this server gave',
+        });
       }
     }
     const rows = await repo.listImages(o.db, {
@@ -279,16 +296,20 @@ export function createImagesService(o: ImagesServiceOptions) {
     }
   }
 
+  /**
+   * The operations, each answering an outcome: an expected failure (no such image, not an image,
+   * too big, busy…) is returned for the routes to map; only the unexpected is thrown.
+   */
   return {
-    store,
-    get,
-    original,
+    store: (...args: Parameters<typeof store>) => attempt(() => store(...args)),
+    get: (id: string) => attempt(() => get(id)),
+    original: (id: string) => attempt(() => original(id)),
     openOriginal,
-    derived,
-    transform,
-    list,
+    derived: (id: string, ops: Ops) => attempt(() => derived(id, ops)),
+    transform: (bytes: Buffer, ops: Ops) => attempt(() => transform(bytes, ops)),
+    list: (q: Parameters<typeof list>[0]) => attempt(() => list(q)),
     random,
-    delete: deleteImage,
+    delete: (id: string) => attempt(() => deleteImage(id)),
   };
 }
 
