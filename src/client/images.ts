@@ -14,24 +14,15 @@ import {
   type Ops,
   type OpsInput,
 } from '../modules/images/images.ops.js';
-import type { ImageMeta } from '../modules/images/images.schemas.js';
+import type { BatchResult, ImageList, ImageMeta } from '../modules/images/images.schemas.js';
 
 export type { Fit, Format, Ops, OpsInput };
 
 /** A stored image, as the server's schema declares it. */
 export type { ImageMeta } from '../modules/images/images.schemas.js';
 
-export type BatchResult =
-  | {
-      id: string;
-      ok: true;
-      url: string;
-      format: Format;
-      width: number;
-      height: number;
-      bytes: number;
-    }
-  | { id: string; ok: false; error: { code: string; message: string } };
+/** One id of a batch, as the server's schema declares it. */
+export type { BatchResult } from '../modules/images/images.schemas.js';
 
 export interface ImagesClientOptions {
   /** The server, e.g. `http://127.0.0.1:8080`. */
@@ -211,9 +202,7 @@ export class ImagesClient {
     return this.json<ImageMeta>(`/${encodeURIComponent(id)}/meta`);
   }
 
-  list(
-    query: { album?: string; cursor?: string; limit?: number } = {},
-  ): Promise<{ items: ImageMeta[]; next_cursor: string | null }> {
+  list(query: { album?: string; cursor?: string; limit?: number } = {}): Promise<ImageList> {
     const params = new URLSearchParams();
     if (query.album) params.set('album', query.album);
     if (query.cursor) params.set('cursor', query.cursor);

@@ -24,7 +24,7 @@ import {
   splitId,
   type ImagesRouteOptions,
 } from './images.http.js';
-import { Binary, IdParams, ImageMeta } from './images.schemas.js';
+import { BatchAnswer, Binary, IdParams, ImageList, ImageMeta } from './images.schemas.js';
 import { ImagesErrors } from './images.errors.js';
 import { errorOf, unwrap } from './images.errors.js';
 
@@ -155,10 +155,7 @@ export async function imagesRoutes(
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(ImageMeta),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: ImageList,
         },
       },
     },
@@ -316,26 +313,7 @@ export async function imagesRoutes(
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            results: Type.Array(
-              Type.Union([
-                Type.Object({
-                  id: Type.String(),
-                  ok: Type.Literal(true),
-                  url: Type.String(),
-                  format: Type.String(),
-                  width: Type.Integer(),
-                  height: Type.Integer(),
-                  bytes: Type.Integer(),
-                }),
-                Type.Object({
-                  id: Type.String(),
-                  ok: Type.Literal(false),
-                  error: Type.Object({ code: Type.String(), message: Type.String() }),
-                }),
-              ]),
-            ),
-          }),
+          200: BatchAnswer,
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,

@@ -32,3 +32,31 @@ export const Binary = Type.Unsafe<Buffer>(
 );
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** A page of `GET /images`, newest first. */
+export const ImageList = Type.Object({
+  items: Type.Array(ImageMeta),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type ImageList = Static<typeof ImageList>;
+
+/** One id of a batch: where its derived image is, or why there is none. */
+export const BatchResult = Type.Union([
+  Type.Object({
+    id: Type.String(),
+    ok: Type.Literal(true),
+    url: Type.String(),
+    format: FormatSchema,
+    width: Type.Integer(),
+    height: Type.Integer(),
+    bytes: Type.Integer(),
+  }),
+  Type.Object({
+    id: Type.String(),
+    ok: Type.Literal(false),
+    error: Type.Object({ code: Type.String(), message: Type.String() }),
+  }),
+]);
+export type BatchResult = Static<typeof BatchResult>;
+
+export const BatchAnswer = Type.Object({ results: Type.Array(BatchResult) });

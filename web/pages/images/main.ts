@@ -2,7 +2,7 @@
  * The gallery: drag-and-drop (or pick) several images to upload them, a grid of thumbnails
  * served by the engine, and a detail view that builds a converted/resized URL to copy.
  */
-import type { ImageMeta } from '../../../src/modules/images/images.schemas.js';
+import type { ImageList, ImageMeta } from '../../../src/modules/images/images.schemas.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 
@@ -72,7 +72,7 @@ async function load(): Promise<void> {
     status.textContent = `Could not list the images (HTTP ${res.status}).`;
     return;
   }
-  const page = (await res.json()) as { items: ImageMeta[]; next_cursor: string | null };
+  const page = (await res.json()) as ImageList;
   grid.append(...page.items.map(tile));
   cursor = page.next_cursor;
   more.hidden = cursor === null;
