@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { isRecord } from './records.js';
 import {
   composeConfigSchema,
   settingsOf,
@@ -22,10 +23,6 @@ import {
 export type { Config, ConfigOf, ConfigSection, Setting } from './settings.js';
 
 type Plain = Record<string, unknown>;
-
-function isPlain(value: unknown): value is Plain {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -56,7 +53,7 @@ function setPath(target: Plain, key: string, value: unknown): void {
   let node = target;
   for (const part of parts.slice(0, -1)) {
     const next = node[part];
-    if (!isPlain(next)) node[part] = {};
+    if (!isRecord(next)) node[part] = {};
     node = node[part] as Plain;
   }
   node[parts[parts.length - 1] ?? key] = value;
@@ -67,7 +64,7 @@ function merge(base: Plain, layer: Plain): Plain {
   for (const [k, v] of Object.entries(layer)) {
     if (v === undefined) continue;
     const prev = out[k];
-    out[k] = isPlain(prev) && isPlain(v) ? merge(prev, v) : v;
+    out[k] = isRecord(prev) && isRecord(v) ? merge(prev, v) : v;
   }
   return out;
 }
@@ -115,7 +112,7 @@ function readConfigFile(file: string): Plain {
     throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (!isPlain(parsed))
+  if (!isRecord(parsed))
     throw new ConfigError(`Config file ${file} must contain a mapping of settings`);
   return parsed;
 }
@@ -146,7 +143,7 @@ export function loadConfig<const M extends readonly ConfigSection[]>(
       for (const [k, v] of Object.entries(obj)) {
         const key = prefix ? `${prefix}.${k}` : k;
         sources.set(key, path.basename(file));
-        if (isPlain(v)) walk(v, key);
+        if (isRecord(v)) walk(v, key);
       }
     };
     walk(fileLayer, '');
@@ -234,7 +231,7 @@ export function blobStoreOf(config: Pick<Config, 'db' | 'blobs'>): 'fs' | 'db' {
 function lookup(obj: unknown, key: string): unknown {
   let node = obj;
   for (const part of key.split('.')) {
-    node = isPlain(node) ? node[part] : Array.isArray(node) ? node[Number(part)] : undefined;
+    node = isRecord(node) ? node[part] : Array.isArray(node) ? node[Number(part)] : undefined;
   }
   return node;
 }

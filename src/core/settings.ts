@@ -6,6 +6,7 @@
  * `composeConfigSchema`. Loads only TypeBox's builder, so the CLI can make its flags from it.
  */
 import { Type, type Static, type TObject, type TSchema } from 'typebox';
+import { isRecord } from './records.js';
 
 /**
  * What a setting's schema may carry besides `description` and `default`:
@@ -335,16 +336,12 @@ export interface Setting {
 
 type Plain = Record<string, unknown>;
 
-function isPlain(value: unknown): value is Plain {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function literalsOf(schema: Plain): string[] | undefined {
   const members = schema.anyOf;
   if (!Array.isArray(members)) return undefined;
   const values: string[] = [];
   for (const member of members) {
-    if (!isPlain(member) || typeof member.const !== 'string') return undefined;
+    if (!isRecord(member) || typeof member.const !== 'string') return undefined;
     values.push(member.const);
   }
   return values;
@@ -358,19 +355,19 @@ export function settingsOf(schema: TObject): Setting[] {
   const out: Setting[] = [];
   const walk = (node: Plain, prefix: string): void => {
     const properties = node.properties;
-    if (!isPlain(properties)) return;
+    if (!isRecord(properties)) return;
     for (const [name, child] of Object.entries(properties)) {
-      if (!isPlain(child)) continue;
+      if (!isRecord(child)) continue;
       const key = prefix ? `${prefix}.${name}` : name;
       if (child.type === 'object') {
         walk(child, key);
         continue;
       }
       const items = child.items;
-      if (child.type === 'array' && isPlain(items) && items.type === 'object') continue;
+      if (child.type === 'array' && isRecord(items) && items.type === 'object') continue;
       const annotations = child as SettingAnnotations & Plain;
       const choices =
-        literalsOf(child) ?? (isPlain(items) ? literalsOf(items) : undefined) ?? undefined;
+        literalsOf(child) ?? (isRecord(items) ? literalsOf(items) : undefined) ?? undefined;
       const type =
         child.type === 'array'
           ? 'list'

@@ -6,6 +6,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isRecord } from './records.js';
 
 // ajv-formats is CommonJS: under ESM its plugin function is the module's `default` property.
 const addFormats = addFormatsModule.default;
@@ -32,9 +33,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
  * Narrows request data a route reads field by field instead of through a schema (a form whose
  * original answered its own errors, a stream): a check, never a cast.
  */
-export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from './records.js';
 
 /** A parsed query string's values: a string, or a list for a repeated key; anything else dropped. */
 export function queryValues(query: unknown): Record<string, string | string[] | undefined> {

@@ -206,11 +206,6 @@ export async function isEmpty(db: Executor): Promise<boolean> {
   return !product && !order;
 }
 
-/** Inserts a marker row in `agora_meta`; throws a unique violation when it exists already. */
-export async function insertMarker(db: Executor, key: string, now: string): Promise<void> {
-  await db.insertInto('agora_meta').values({ key, value: now, updated_at: now }).execute();
-}
-
 // Idempotency keys --------------------------------------------------------------------------
 
 export type IdempotencyRow = Selectable<MarketIdempotencyTable>;

@@ -25,6 +25,7 @@ import {
 } from './market.schemas.js';
 import { SEED_PRODUCTS, type SetupOptions, type SetupReport } from './market.seed.js';
 import { groupCommit } from '../../core/batch.js';
+import { insertMarker } from '../../core/db/markers.js';
 
 export interface MarketServiceDeps {
   db: Kysely<MarketDatabase>;
@@ -386,7 +387,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       const at = now();
       try {
         const seeded = await db.transaction().execute(async (tx) => {
-          await repo.insertMarker(tx, SEEDED_MARKER, at);
+          await insertMarker(tx, SEEDED_MARKER, at);
           if (!(await repo.isEmpty(tx))) return false;
           await setupIn(tx, { reset: false });
           return true;
