@@ -88,8 +88,8 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
     expect(await h.service.status('A00')).toMatchObject({ state: 'expired' });
     const removed = h.events.filter((e) => e.type === 'token-removed').map((e) => e.data);
     expect(removed).toEqual([
-      { token: 'A00', reason: 'expired' },
-      { token: 'A01', reason: 'expired' },
+      { token: 'A00', reason: 'expired', from: 'waiting' },
+      { token: 'A01', reason: 'expired', from: 'waiting' },
     ]);
   });
 
@@ -138,13 +138,81 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
     expect(await h.service.banOf('10.0.0.3')).toBeNull();
   });
 
-  it('treats a used or expired code as cheating, and an empty line as 409', async () => {
+  it('bans for a code not in play; its own ended token tells its owner so, without a ban; an empty line is 409', async () => {
     expect(await h.service.claim('A00', 'x', '10.0.0.9')).toEqual({ kind: 'empty' });
     const a = await issue();
     await h.service.claim('A00', a.secret, '10.0.0.1');
     h.clock.now = t0 + 61 * S; // viewing over: A00 is used
-    await issue('10.0.0.5');
-    expect(await h.service.claim('A00', a.secret, '10.0.0.1')).toMatchObject({ kind: 'cheater' });
+    const b = await issue('10.0.0.5');
+    expect(b.token).toBe('A01');
+    // The owner, with the right secret: told it has ended, not banned.
+    expect(await h.service.claim('A00', a.secret, '10.0.0.1')).toEqual({ kind: 'ended' });
+    expect(await h.service.leave('A00', a.secret, '10.0.0.1')).toEqual({ kind: 'ended' });
+    expect(await h.service.banOf('10.0.0.1')).toBeNull();
+    // Someone else presenting the used code: a cheat.
+    expect(await h.service.claim('A00', 'guess', '10.0.0.6')).toMatchObject({ kind: 'cheater' });
+    expect(await h.service.banOf('10.0.0.6')).not.toBeNull();
+  });
+
+  it('never bans for leaving: a wrong secret is refused, the line is unchanged', async () => {
+    await issue();
+    expect(await h.service.leave('A00', 'wrong', '10.0.0.7')).toMatchObject({
+      kind: 'not-owner',
+    });
+    expect(await h.service.leave('B17', 'wrong', '10.0.0.7')).toMatchObject({
+      kind: 'not-owner',
+    });
+    expect(await h.service.banOf('10.0.0.7')).toBeNull();
+    expect((await h.service.board()).head).toBe('A00');
+  });
+
+  it('frees a code as soon as its token is claimed: the viewer keeps its picture, the code serves the next token', async () => {
+    const a = await issue();
+    expect(await h.service.claim('A00', a.secret, '10.0.0.1')).toMatchObject({
+      kind: 'claimed',
+    });
+    // The cycle comes back to A00 while its first holder is still viewing.
+    await queueDb(t).updateTable('queue_state').set({ next_index: 0 }).execute();
+    const again = await issue('10.0.0.2');
+    expect(again.token).toBe('A00');
+    // Both work with their own secret: the viewer reloads its picture, the new one is head.
+    expect(await h.service.claim('A00', a.secret, '10.0.0.1')).toMatchObject({
+      kind: 'claimed',
+      imageUrl: '/images/cat',
+    });
+    expect(await h.service.status('A00')).toMatchObject({ state: 'head' });
+    expect(await h.service.claim('A00', again.secret, '10.0.0.2')).toMatchObject({
+      kind: 'claimed',
+    });
+    expect(await h.service.banOf('10.0.0.1')).toBeNull();
+    expect(await h.service.banOf('10.0.0.2')).toBeNull();
+  });
+
+  it('hands out the lowest free code first in the original’s profile', async () => {
+    const compat = createQueueService({
+      db: queueDb(t),
+      bus: createMemoryBus({ history: 100, logger: testLogger() }),
+      timing,
+      clock: () => h.clock.now,
+      picture: () => Promise.resolve('/images/cat'),
+      lowestFreeCode: true,
+    });
+    const taken = [];
+    for (let i = 0; i < 6; i++) taken.push(await compat.issue('10.0.0.1'));
+    const a = taken[0];
+    if (a?.kind !== 'issued') throw new Error('not issued');
+    expect(await compat.claim('A00', a.secret, '10.0.0.1')).toMatchObject({ kind: 'claimed' });
+    const next = [await compat.issue('10.0.0.1'), await compat.issue('10.0.0.1')];
+    expect([...taken, ...next].map((o) => (o.kind === 'issued' ? o.token : o.kind))).toEqual([
+      'A00',
+      'A01',
+      'A02',
+      'A03',
+      'A04',
+      'A05',
+      'A00',
+      'A06',
+    ]);
   });
 
   it('lets the owner leave; the next token becomes head at once', async () => {
@@ -166,7 +234,9 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
     h.clock.now = t0 + 61 * S;
     await Promise.all(nodes.map((n) => n.sweep()));
     const removed = h.events.filter((e) => e.type === 'token-removed');
-    expect(removed.map((e) => e.data)).toEqual([{ token: 'A00', reason: 'expired' }]);
+    expect(removed.map((e) => e.data)).toEqual([
+      { token: 'A00', reason: 'expired', from: 'waiting' },
+    ]);
     expect(
       h.events.filter(
         (e) => e.type === 'head-changed' && (e.data as { token: string }).token === 'A01',

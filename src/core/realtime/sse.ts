@@ -15,6 +15,12 @@ export interface EventStreamOptions {
   epoch?: string;
   /** Events written right after the subscription is in place and before any live event (a snapshot). */
   prelude?: () => Promise<{ event: string; data: unknown }[]>;
+  /**
+   * A wire format of the caller's own (an original client's), instead of named JSON events:
+   * `start` gives the first frames, `event` the frames of each event ('' for none). No cursor is
+   * sent, so nothing resumes; on a gap the stream ends, and a client that reconnects starts over.
+   */
+  frames?: { start: () => Promise<string>; event: (event: BusEvent) => string };
 }
 
 const RETRY_MS = 2000;
@@ -65,11 +71,22 @@ export async function openEventStream(
     bus: ctx.bus,
     deliver(event: BusEvent) {
       ctx.metrics.delivered.inc({ transport: 'sse' });
+      if (options.frames) {
+        const frame = options.frames.event(event);
+        if (frame !== '') write(frame);
+        return;
+      }
       write(
         `id: ${formatCursor(subscriber.cursor(), subscriber.epoch)}\nevent: ${event.type}\ndata: ${ctx.eventJson(event)}\n\n`,
       );
     },
     onGap(topic, info) {
+      if (options.frames) {
+        // The caller's format cannot say "reload": end the stream rather than show a wrong state.
+        close();
+        res.end();
+        return;
+      }
       write(`event: gap\ndata: ${JSON.stringify({ topic, ...info })}\n\n`);
     },
   });
@@ -101,9 +118,11 @@ export async function openEventStream(
   try {
     const cursor = await subscriber.add(options.topics, options.from, options.epoch);
     const { epoch } = subscriber;
-    const head = [
-      `id: ${formatCursor(subscriber.cursor(), epoch)}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor, epoch })}\n\n`,
-    ];
+    const head = options.frames
+      ? [await options.frames.start()]
+      : [
+          `id: ${formatCursor(subscriber.cursor(), epoch)}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor, epoch })}\n\n`,
+        ];
     if (options.prelude) {
       for (const item of await options.prelude()) {
         head.push(`event: ${item.event}\ndata: ${JSON.stringify(item.data)}\n\n`);

@@ -4,25 +4,50 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BusEvent } from '../../core/bus/types.js';
 import { isRecord } from '../../core/validation.js';
-import {
-  acceptForms,
-  BOARD_STREAM_SCHEMA,
-  boardStream,
-  type QueueRouteOptions,
-} from './queue.routes.js';
+import { CODE_PATTERN } from './queue.codes.js';
+import { KITTY_SCRIPT, KITTY_STYLE } from './queue.compat.page.js';
+import { QueueErrors } from './queue.errors.js';
+import { createLegacyBoard, type LegacyBoard } from './queue.legacy.js';
+import { acceptForms, type QueueRouteOptions } from './queue.routes.js';
+import { QUEUE_TOPIC } from './queue.service.js';
 
-/** The compatibility routes keep the secret in a cookie, since the original client has none. */
+/**
+ * The compatibility routes keep the secrets in a cookie, since the original client has none:
+ * every token this browser took (two tabs, a double click), newest last, so any of them can be
+ * claimed. HttpOnly: the page's scripts never see a secret.
+ */
 const COOKIE = 'agora_queue';
+/** Tokens one browser keeps; older ones have ended long before this many are taken. */
+const KEPT = 16;
 
-function cookieOf(request: FastifyRequest): { code: string; secret: string } | null {
+type Owned = Map<string, string>;
+
+function cookieOf(request: FastifyRequest): Owned {
+  const owned: Owned = new Map();
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, value = ''] = part.trim().split('=');
     if (name !== COOKIE) continue;
-    const [code = '', secret = ''] = decodeURIComponent(value).split('.');
-    return { code, secret };
+    let text = '';
+    try {
+      text = decodeURIComponent(value);
+    } catch {
+      // A cookie mangled by something else: as if there were none.
+    }
+    for (const pair of text.split('~')) {
+      const [code = '', secret = ''] = pair.split('.');
+      if (CODE_PATTERN.test(code) && /^[\w-]{1,64}$/.test(secret)) owned.set(code, secret);
+    }
   }
-  return null;
+  return owned;
+}
+
+function cookieWith(owned: Owned, code: string, secret: string, path: string): string {
+  owned.delete(code);
+  owned.set(code, secret);
+  const kept = [...owned].slice(-KEPT).map(([c, s]) => `${c}.${s}`);
+  return `${COOKIE}=${encodeURIComponent(kept.join('~'))}; Path=${path}; HttpOnly; SameSite=Lax`;
 }
 
 export async function queueCompatRoutes(
@@ -42,7 +67,7 @@ export async function queueCompatRoutes(
       if (outcome.kind === 'full') return { status: 'full' };
       void reply.header(
         'set-cookie',
-        `${COOKIE}=${encodeURIComponent(`${outcome.token}.${outcome.secret}`)}; Path=${prefix || '/'}; HttpOnly; SameSite=Lax`,
+        cookieWith(cookieOf(_request), outcome.token, outcome.secret, prefix || '/'),
       );
       return { status: 'ok', token: outcome.token };
     },
@@ -54,9 +79,10 @@ export async function queueCompatRoutes(
     async (request) => {
       const body: unknown = request.body;
       const field = isRecord(body) ? body['token-field'] : undefined;
-      const code = typeof field === 'string' ? field.trim().toUpperCase() : '';
-      const cookie = cookieOf(request);
-      const secret = cookie?.code === code ? cookie.secret : '';
+      // No code at all is a malformed request (the original answered 500), not a cheat.
+      if (typeof field !== 'string' || field.trim() === '') throw QueueErrors.badForm();
+      const code = field.trim().toUpperCase();
+      const secret = cookieOf(request).get(code) ?? '';
       const outcome = await service.claim(code, secret, request.ip);
       switch (outcome.kind) {
         case 'claimed':
@@ -71,6 +97,8 @@ export async function queueCompatRoutes(
           return { status: 'banned' };
         case 'no-picture':
           return { status: 'wrong_turn' };
+        case 'ended':
+          return { status: 'ended' };
       }
     },
   );
@@ -79,9 +107,54 @@ export async function queueCompatRoutes(
     '/update',
     {
       config: { quietLog: true },
-      schema: { ...BOARD_STREAM_SCHEMA, summary: 'Compatibility: the event stream' },
+      schema: {
+        tags: ['queue'],
+        summary: "Compatibility: the live board in the original's lines",
+        description:
+          'Unnamed messages: `update-append <code> <position>` for the whole line on connect ' +
+          'and for each new token, `update-remove` when the first leaves; any other change is ' +
+          'sent as every token removed, then the line again.',
+        produces: ['text/event-stream'],
+        response: { 200: { type: 'string', description: 'text/event-stream' } },
+      },
     },
-    boardStream(app, service),
+    async (request, reply) => {
+      let board: LegacyBoard | null = null;
+      // Events delivered while the line is read: applied after it (the board skips what the
+      // line already shows).
+      const early: BusEvent[] = [];
+      await app.realtime.openEventStream(request, reply, {
+        topics: [QUEUE_TOPIC],
+        frames: {
+          start: async () => {
+            const ready = createLegacyBoard(await service.line());
+            board = ready;
+            return ready.start() + early.map((e) => ready.event(e)).join('');
+          },
+          event: (event) => {
+            if (board) return board.event(event);
+            early.push(event);
+            return '';
+          },
+        },
+      });
+    },
+  );
+
+  routes.get(
+    '/static/kitty.js',
+    { schema: { hide: true } },
+    (_request, reply) =>
+      reply
+        .type('text/javascript; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send(KITTY_SCRIPT),
+  );
+  routes.get(
+    '/static/kitty.css',
+    { schema: { hide: true } },
+    (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(KITTY_STYLE),
   );
 
   routes.get(

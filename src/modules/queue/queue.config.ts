@@ -37,6 +37,15 @@ export const QueueConfig = Type.Object(
       pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
       default: 'kitties',
     }),
+    /**
+     * The original's profile (Cats Queue Management System): its page at the queue's root and
+     * codes handed out lowest free first.
+     */
+    compat: Type.Boolean({
+      description:
+        "the original client's profile: its page at the queue's root, the lowest free code first",
+      default: false,
+    }),
     /** Draw a few demo cats into the album at first start when it is empty. */
     demo_pictures: Type.Boolean({
       description: 'draw demo cats into the album at first start when it is empty',

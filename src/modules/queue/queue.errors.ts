@@ -8,6 +8,9 @@ export type QueueErrorCode =
   | 'QUEUE_NOT_YOUR_TURN'
   | 'QUEUE_EMPTY'
   | 'QUEUE_CHEATER'
+  | 'QUEUE_NOT_OWNER'
+  | 'QUEUE_TOKEN_ENDED'
+  | 'QUEUE_BAD_FORM'
   | 'QUEUE_NO_PICTURE'
   | 'QUEUE_BAN_NOT_FOUND';
 
@@ -36,6 +39,16 @@ export const QueueErrors = {
     new AppError('QUEUE_EMPTY', 409, 'the line is empty: take a token first'),
   cheater: (reason: string): QueueError =>
     new AppError('QUEUE_CHEATER', 403, `${reason}: this client is now banned`),
+  notOwner: (reason: string): QueueError =>
+    new AppError('QUEUE_NOT_OWNER', 403, `${reason}: only the token's owner can do this`),
+  tokenEnded: (token: string): QueueError =>
+    new AppError(
+      'QUEUE_TOKEN_ENDED',
+      410,
+      `your token ${token} has ended (used, expired or left): take a new one`,
+    ),
+  badForm: (): QueueError =>
+    new AppError('QUEUE_BAD_FORM', 400, 'the form must have a token-field with a token code'),
   noPicture: (): QueueError =>
     new AppError(
       'QUEUE_NO_PICTURE',

@@ -40,9 +40,10 @@ export const queueRuntime: ModuleRuntime<QueueConfig> = {
         banMs: config.ban_s * 1000,
       },
       picture: async () => (images ? ((await images.random(config.album))?.url ?? null) : null),
+      lowestFreeCode: config.compat,
     });
     every(app, { name: 'queue: sweep', intervalMs: config.sweep_ms, run: () => service.sweep() });
-    await app.register(queueRoutes, { prefix, service });
+    await app.register(queueRoutes, { prefix, service, compat: config.compat });
     await app.register(queueCompatRoutes, { prefix, service });
   },
 };

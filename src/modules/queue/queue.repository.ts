@@ -116,6 +116,7 @@ export async function endToken(
   await query.execute();
 }
 
+/** The token is claimed: its code is free for the next token at once, while its owner views. */
 export async function startServing(
   trx: Executor,
   id: number,
@@ -125,7 +126,13 @@ export async function startServing(
 ): Promise<void> {
   await trx
     .updateTable('queue_tokens')
-    .set({ state: 'serving', claimed_at: at, view_until: viewUntil, image_url: imageUrl })
+    .set({
+      state: 'serving',
+      live_code: null,
+      claimed_at: at,
+      view_until: viewUntil,
+      image_url: imageUrl,
+    })
     .where('id', '=', id)
     .where('state', '=', 'waiting')
     .execute();
@@ -166,25 +173,52 @@ export async function insertToken(trx: Executor, token: NewToken): Promise<numbe
   return r ? r.id : null;
 }
 
-/** The live token holding `code`. */
-export function liveToken(
-  db: Executor,
-  code: string,
-): Promise<
-  | {
-      id: number;
-      state: TokenState;
-      secret_hash: string;
-      image_url: string | null;
-      view_until: number | string | null;
-    }
-  | undefined
-> {
+export interface OwnedRow {
+  id: number;
+  state: TokenState;
+  secret_hash: string;
+  image_url: string | null;
+  view_until: number | string | null;
+}
+
+/**
+ * The tokens showing `code` that are still in play: the waiting one (codes are unique among
+ * them) and those being viewed (a claimed token frees its code at once, so several may show it).
+ */
+export function liveTokens(db: Executor, code: string): Promise<OwnedRow[]> {
   return db
     .selectFrom('queue_tokens')
     .select(['id', 'state', 'secret_hash', 'image_url', 'view_until'])
-    .where('live_code', '=', code)
+    .where('code', '=', code)
+    .where('state', 'in', ['waiting', 'serving'])
+    .execute();
+}
+
+/** Whether a token that showed `code` and has ended was issued with this secret's hash. */
+export async function endedTokenWith(
+  db: Executor,
+  code: string,
+  secretHash: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('queue_tokens')
+    .select('id')
+    .where('code', '=', code)
+    .where('secret_hash', '=', secretHash)
+    .where('state', 'in', ['used', 'expired', 'left'])
+    .limit(1)
     .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The codes held by waiting tokens (for the lowest free one). */
+export async function liveCodes(db: Executor): Promise<string[]> {
+  const rows = await db
+    .selectFrom('queue_tokens')
+    .select('live_code')
+    .where('live_code', 'is not', null)
+    .execute();
+  return rows.flatMap((r) => (r.live_code === null ? [] : [r.live_code]));
 }
 
 /** The token holding `code` now, or else the last one that held it. */

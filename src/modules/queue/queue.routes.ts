@@ -11,9 +11,12 @@ import { QUEUE_TOPIC, type QueueService } from './queue.service.js';
 import { isRecord } from '../../core/validation.js';
 import { Board, Claimed, IssuedToken, TokenParams } from './queue.schemas.js';
 import { QueueErrors } from './queue.errors.js';
+import { sendKittyPage } from './queue.compat.page.js';
 
 export interface QueueRouteOptions {
   service: QueueService;
+  /** The original's profile: its page (a stand-in) at the queue's root for every client but JSON ones. */
+  compat?: boolean;
 }
 
 /** The secret from the JSON body or the `X-Token-Secret` header. */
@@ -58,7 +61,7 @@ export function boardStream(
 
 export async function queueRoutes(
   app: FastifyInstance,
-  { service }: QueueRouteOptions,
+  { service, compat = false }: QueueRouteOptions,
 ): Promise<void> {
   acceptForms(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -124,12 +127,14 @@ export async function queueRoutes(
         summary: 'Claim the picture on your turn (secret in the body or X-Token-Secret)',
         description:
           '425 with Retry-After when it is not your turn (no penalty); 403 and a ban for a code ' +
-          'that is not live or a wrong secret; 409 when the line is empty.',
+          'that is not live or a wrong secret; 410 for your own token once it has ended (no ' +
+          'ban); 409 when the line is empty.',
         params: TokenParams,
         response: {
           200: Claimed,
           403: ErrorBody,
           409: ErrorBody,
+          410: ErrorBody,
           425: ErrorBody,
           503: ErrorBody,
         },
@@ -153,6 +158,8 @@ export async function queueRoutes(
           throw QueueErrors.banned(outcome.until);
         case 'no-picture':
           throw QueueErrors.noPicture();
+        case 'ended':
+          throw QueueErrors.tokenEnded(request.params.token);
       }
     },
   );
@@ -163,17 +170,25 @@ export async function queueRoutes(
       schema: {
         tags: ['queue'],
         summary: 'Leave the line (the owner: secret in the body or X-Token-Secret)',
+        description:
+          'Never bans: 403 for a wrong secret or a code not in play, 410 for your own token ' +
+          'once it has ended.',
         params: TokenParams,
-        response: { 204: Type.Null(), 403: ErrorBody },
+        response: { 204: Type.Null(), 403: ErrorBody, 410: ErrorBody },
       },
     },
     async (request, reply) => {
       const outcome = await service.leave(request.params.token, secretOf(request), request.ip);
-      if (outcome.kind === 'banned') throw QueueErrors.banned(outcome.until);
-      if (outcome.kind === 'cheater') {
-        throw QueueErrors.cheater(outcome.reason);
+      switch (outcome.kind) {
+        case 'banned':
+          throw QueueErrors.banned(outcome.until);
+        case 'not-owner':
+          throw QueueErrors.notOwner(outcome.reason);
+        case 'ended':
+          throw QueueErrors.tokenEnded(request.params.token);
+        case 'left':
+          return reply.code(204).send(null);
       }
-      return reply.code(204).send(null);
     },
   );
 
@@ -184,21 +199,30 @@ export async function queueRoutes(
       schema: {
         tags: ['queue'],
         summary: 'The board: head, serving, the next 64 codes and the length of the line',
-        description: 'A browser opening the bare URL gets the web page.',
+        description:
+          'A browser opening the bare URL gets the web page. In the compatibility profile ' +
+          "(queue.compat) every client but those that accept JSON gets the original's page.",
         response: { 200: Board },
       },
     },
     async (request, reply) => {
-      if (page.wanted(request)) return page.send(reply);
+      if (compat) {
+        if (!(request.headers.accept ?? '').includes('application/json')) {
+          return sendKittyPage(reply, app.prefix);
+        }
+      } else if (page.wanted(request)) return page.send(reply);
       return service.board();
     },
   );
 
-  routes.get(
-    '/events',
-    { config: { quietLog: true }, schema: BOARD_STREAM_SCHEMA },
-    boardStream(app, service),
-  );
+  // Mounted at the root, `/events` is the core's stream (with `?topics=queue`).
+  if (app.prefix !== '') {
+    routes.get(
+      '/events',
+      { config: { quietLog: true }, schema: BOARD_STREAM_SCHEMA },
+      boardStream(app, service),
+    );
+  }
 
   routes.get(
     '/bans',

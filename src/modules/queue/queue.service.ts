@@ -8,7 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Bus } from '../../core/bus/index.js';
-import { CODE_COUNT, codeAt, CODE_PATTERN } from './queue.codes.js';
+import { CODE_COUNT, codeAt, CODE_PATTERN, indexOf } from './queue.codes.js';
 import type { QueueDatabase, TokenState } from './queue.tables.js';
 import { groupCommit } from '../../core/batch.js';
 import type { Board } from './queue.schemas.js';
@@ -41,6 +41,11 @@ export interface QueueServiceDeps {
   clock?: () => number;
   /** A picture URL for a successful claim, or null when none can be served. */
   picture: () => Promise<string | null>;
+  /**
+   * Hand out the lowest free code (the original's order) rather than the next one in the cycle
+   * after the last issued.
+   */
+  lowestFreeCode?: boolean;
 }
 
 export type IssueOutcome =
@@ -54,10 +59,15 @@ export type ClaimOutcome =
   | { kind: 'empty' }
   | { kind: 'cheater'; reason: string }
   | { kind: 'banned'; until: number }
-  | { kind: 'no-picture' };
+  | { kind: 'no-picture' }
+  | { kind: 'ended' };
 
+/** Leaving never bans: a wrong secret is refused (`not-owner`), one's own ended token is `ended`. */
 export type LeaveOutcome =
-  { kind: 'left' } | { kind: 'cheater'; reason: string } | { kind: 'banned'; until: number };
+  | { kind: 'left' }
+  | { kind: 'not-owner'; reason: string }
+  | { kind: 'ended' }
+  | { kind: 'banned'; until: number };
 
 export interface TokenStatus {
   token: string;
@@ -70,6 +80,14 @@ export interface TokenStatus {
 type Trx = Transaction<QueueDatabase>;
 
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+/** The index of the lowest code not in `taken`. */
+function lowestFree(taken: readonly string[]): number {
+  const used = new Set(taken.map(indexOf));
+  let index = 0;
+  while (used.has(index)) index++;
+  return index % CODE_COUNT;
+}
 const iso = (t: number): string => new Date(t).toISOString();
 
 /** The queue: issue, claim, leave, the sweep of what is due, the board and bans. */
@@ -132,7 +150,10 @@ export function createQueueService(d: QueueServiceDeps) {
       for (const t of await repo.endedViewings(trx, now)) {
         await repo.endToken(trx, t.id, 'used', ms(t.view_until), 'serving');
         events.push({ type: 'serving-ended', data: { token: t.code } });
-        events.push({ type: 'token-removed', data: { token: t.code, reason: 'used' } });
+        events.push({
+          type: 'token-removed',
+          data: { token: t.code, reason: 'used', from: 'serving' },
+        });
       }
     }
     // Each expired head hands over at its own deadline, so a line computed late is still fair.
@@ -141,7 +162,10 @@ export function createQueueService(d: QueueServiceDeps) {
       if (now < deadline) return;
       await repo.endToken(trx, line.head.id, 'expired', deadline, 'waiting');
       line.waiting--;
-      events.push({ type: 'token-removed', data: { token: line.head.code, reason: 'expired' } });
+      events.push({
+        type: 'token-removed',
+        data: { token: line.head.code, reason: 'expired', from: 'waiting' },
+      });
       await promoteNext(trx, deadline, line, events);
     }
   }
@@ -207,7 +231,7 @@ export function createQueueService(d: QueueServiceDeps) {
     // does nothing when the unique live code is taken, and the next code is tried.
     const secret = randomBytes(18).toString('base64url');
     const wasEmpty = line.head === null;
-    let index = line.nextIndex;
+    let index = d.lowestFreeCode ? lowestFree(await repo.liveCodes(trx)) : line.nextIndex;
     let id: number | null = null;
     for (let tries = 0; tries < CODE_COUNT && id === null; tries++) {
       id = await repo.insertToken(trx, {
@@ -240,20 +264,33 @@ export function createQueueService(d: QueueServiceDeps) {
     };
   }
 
-  /** The live token holding `code` whose secret matches, or why not. */
+  /**
+   * The token in play showing `code` whose secret matches; or `ended` when the secret is that of
+   * a token of this code that has ended (its owner, not a cheat); or why not.
+   */
   async function ownedToken(
     trx: Trx,
     code: string,
     secret: string,
   ): Promise<
     | { kind: 'ok'; id: number; state: TokenState; image_url: string | null; view_until: number }
+    | { kind: 'ended' }
     | { kind: 'cheater'; reason: string }
   > {
-    const token = CODE_PATTERN.test(code) ? await repo.liveToken(trx, code) : undefined;
-    if (!token) return { kind: 'cheater', reason: `${code} is not a live token` };
-    const given = Buffer.from(hashSecret(secret));
-    if (!timingSafeEqual(given, Buffer.from(token.secret_hash))) {
-      return { kind: 'cheater', reason: `wrong secret for ${code}` };
+    if (!CODE_PATTERN.test(code)) return { kind: 'cheater', reason: `${code} is not a token` };
+    const candidates = await repo.liveTokens(trx, code);
+    const hash = hashSecret(secret);
+    const given = Buffer.from(hash);
+    // Every candidate is compared, so the time taken does not tell which one matched.
+    let token: repo.OwnedRow | undefined;
+    for (const c of candidates) {
+      if (timingSafeEqual(given, Buffer.from(c.secret_hash))) token = c;
+    }
+    if (!token) {
+      if (secret !== '' && (await repo.endedTokenWith(trx, code, hash))) return { kind: 'ended' };
+      const reason =
+        candidates.length === 0 ? `${code} is not a live token` : `wrong secret for ${code}`;
+      return { kind: 'cheater', reason };
     }
     return {
       kind: 'ok',
@@ -271,6 +308,7 @@ export function createQueueService(d: QueueServiceDeps) {
     const picture = await d.picture();
     return change(async (trx, now, events, line) => {
       const owned = await ownedToken(trx, code, secret);
+      if (owned.kind === 'ended') return owned;
       if (owned.kind === 'cheater') {
         if (line.head === null) return { kind: 'empty' as const };
         await ban(trx, ip, owned.reason, now);
@@ -309,14 +347,13 @@ export function createQueueService(d: QueueServiceDeps) {
     if (banned !== null) return { kind: 'banned', until: banned };
     return change(async (trx, now, events, line) => {
       const owned = await ownedToken(trx, code, secret);
-      if (owned.kind === 'cheater') {
-        await ban(trx, ip, owned.reason, now);
-        return owned;
-      }
+      if (owned.kind === 'ended') return owned;
+      if (owned.kind === 'cheater') return { kind: 'not-owner' as const, reason: owned.reason };
       const head = line.head;
       await repo.endToken(trx, owned.id, 'left', now);
-      if (owned.state === 'serving') events.push({ type: 'serving-ended', data: { token: code } });
-      events.push({ type: 'token-removed', data: { token: code, reason: 'left' } });
+      const from = owned.state === 'serving' ? 'serving' : 'waiting';
+      if (from === 'serving') events.push({ type: 'serving-ended', data: { token: code } });
+      events.push({ type: 'token-removed', data: { token: code, reason: 'left', from } });
       if (owned.state === 'waiting') line.waiting--;
       if (head?.id === owned.id) await promoteNext(trx, now, line, events);
       return { kind: 'left' as const };
@@ -346,6 +383,12 @@ export function createQueueService(d: QueueServiceDeps) {
       waiting: waiting.slice(1),
       length: line.waiting,
     };
+  }
+
+  /** Every waiting code in line order, the head first (the original client's board). */
+  async function line(): Promise<string[]> {
+    await sweep();
+    return repo.codesIn(d.db, 'waiting');
   }
 
   async function status(code: string): Promise<TokenStatus | null> {
@@ -385,5 +428,5 @@ export function createQueueService(d: QueueServiceDeps) {
     return repo.deleteBan(d.db, ip);
   }
 
-  return { banOf, issue, claim, leave, sweep, board, status, bans, unban };
+  return { banOf, issue, claim, leave, sweep, board, line, status, bans, unban };
 }

@@ -89,8 +89,13 @@ async function refresh(): Promise<void> {
 }
 
 function connect(): void {
-  const events = new EventSource(`${base}/events`);
-  events.addEventListener('open', () => text('live', 'live'));
+  // Mounted at the root, the queue leaves `/events` to the core's stream, which takes topics
+  // and sends no snapshot: the board is then read on every (re)connection.
+  const events = new EventSource(base === '' ? '/events?topics=queue' : `${base}/events`);
+  events.addEventListener('open', () => {
+    text('live', 'live');
+    if (base === '') void refresh();
+  });
   events.addEventListener('error', () => text('live', 'reconnecting…'));
   events.addEventListener('snapshot', (e) => {
     board = JSON.parse((e as MessageEvent<string>).data) as Board;
