@@ -13,7 +13,7 @@ import { migrationSets } from './core/db/migrations/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/index.js';
 import databasePlugin from './core/db/plugin.js';
 import blobsPlugin from './core/blobs/plugin.js';
-import errors, { clientErrorHandler, frameworkErrors } from './core/errors.js';
+import errors, { clientErrorHandler, defaultEnvelope, frameworkErrors } from './core/errors.js';
 import { closeSilentConnections, connectionLimit } from './core/connections.js';
 import health from './core/health.js';
 import { createLogger, lazyChildLoggerFactory, RequestLogController } from './core/logging.js';
@@ -24,9 +24,22 @@ import openapi from './core/openapi.js';
 import realtime from './core/realtime/index.js';
 import requestId, { genReqId } from './core/request-id.js';
 import { createValidatorCompiler } from './core/validation.js';
-import web, { type Info } from './core/web.js';
+import web, { rootAnswers, type Info } from './core/web.js';
 import { MODULES } from './modules/index.js';
 import { VERSION } from './version.js';
+
+/** The core's own routes: their errors keep the default envelope whatever is mounted at `/`. */
+const CORE_PATHS = [
+  '/admin',
+  '/api',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/docs',
+  '/openapi.json',
+  '/ws',
+  '/events',
+];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -147,11 +160,15 @@ export async function buildApp(
     await app.register(health);
     await app.register(mail, options.mailer === undefined ? {} : { mailer: options.mailer });
     await app.register(admin);
+    await app.register(rootAnswers);
+    for (const path of CORE_PATHS) app.useErrorEnvelope(path, defaultEnvelope);
 
     const info: Info = { name: 'agora', version: VERSION, docs: '/docs', modules: [] };
     for (const { module: mod, runtime } of modules) {
       const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
-      if (runtime.envelope) app.useErrorEnvelope(prefix, runtime.envelope);
+      // Each module's envelope only under its own paths: one mounted at `/` (tax, for its
+      // original client) does not answer for the others, nor for the core's routes.
+      app.useErrorEnvelope(prefix, runtime.envelope ?? defaultEnvelope);
       await app.register(runtime.plugin, {
         mount: prefix,
         routePrefix: prefix === '/' ? '' : prefix,

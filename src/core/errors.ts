@@ -123,7 +123,10 @@ export const defaultEnvelope: ErrorEnvelope = (e): ErrorBody => ({
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Makes `envelope` render every error under `prefix` (unknown routes included). */
+    /**
+     * Makes `envelope` render every error under `prefix` (unknown routes included); the longest
+     * prefix wins, and a second call for the same prefix replaces the first.
+     */
     useErrorEnvelope(prefix: string, envelope: ErrorEnvelope): void;
     /** Sends an error in the envelope that owns the request's URL. */
     sendError(request: FastifyRequest, reply: FastifyReply, error: ErrorInfo): FastifyReply;
@@ -270,7 +273,11 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
   }
 
   app.decorate('useErrorEnvelope', (prefix: string, envelope: ErrorEnvelope) => {
-    envelopes.push({ prefix: prefix.replace(/\/$/, ''), envelope });
+    const key = prefix.replace(/\/$/, '');
+    // A later choice for the same prefix replaces the earlier one (a module's own after the default).
+    const index = envelopes.findIndex((e) => e.prefix === key);
+    if (index >= 0) envelopes.splice(index, 1);
+    envelopes.push({ prefix: key, envelope });
     envelopes.sort((a, b) => b.prefix.length - a.prefix.length);
   });
 

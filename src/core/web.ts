@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type, type Static } from 'typebox';
 
@@ -26,6 +26,33 @@ export const Info = Type.Object({
   ),
 });
 export type Info = Static<typeof Info>;
+
+/**
+ * What API clients (not browsers) get at `GET /` when no module is mounted there: a module may
+ * offer it (an original service's status answer). Browsers keep the landing page.
+ */
+export type RootAnswer = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Offers the answer to API clients at `GET /`; the last offer wins. */
+    offerRootAnswer(answer: RootAnswer): void;
+    /** The answer offered, if any. */
+    rootAnswer(): RootAnswer | null;
+  }
+}
+
+/** Registered before the modules, so they can offer a root answer. */
+export const rootAnswers = fp(
+  async (app: FastifyInstance) => {
+    const offered: { answer: RootAnswer | null } = { answer: null };
+    app.decorate('offerRootAnswer', (answer: RootAnswer) => {
+      offered.answer = answer;
+    });
+    app.decorate('rootAnswer', () => offered.answer);
+  },
+  { name: 'agora-root-answers', fastify: '5.x' },
+);
 
 /** Built pages live in `<project>/dist/web`, whether we run from `src/` (tsx) or `dist/`. */
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
@@ -58,10 +85,11 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
   // A module mounted at `/` (tax, for the original client) keeps `/`; the landing page then
   // stays reachable at /index.html.
   const rootTaken = app.hasRoute({ method: 'GET', url: '/' });
+  const answer = rootTaken ? null : app.rootAnswer();
   await app.register(fastifyStatic, {
     root,
     wildcard: false,
-    index: rootTaken ? false : ['index.html'],
+    index: rootTaken || answer ? false : ['index.html'],
     cacheControl: true,
     maxAge: '1h',
     setHeaders(reply, filePath) {
@@ -71,6 +99,13 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
       else if (filePath.endsWith('.html')) void reply.header('cache-control', 'no-cache');
     },
   });
+  if (answer) {
+    app.get('/', { schema: { hide: true } }, (request, reply) =>
+      (request.headers.accept ?? '').includes('text/html')
+        ? reply.header('cache-control', 'no-cache').sendFile('index.html')
+        : answer(request, reply),
+    );
+  }
   // Browsers ask for /favicon.ico on every page that names no icon; answer with ours.
   if (existsSync(path.join(root, 'favicon.svg'))) {
     app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>

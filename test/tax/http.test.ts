@@ -263,9 +263,13 @@ describe('tax configured for the original client', () => {
     expect(admin.statusCode).toBe(401);
     expect(admin.json()).toEqual({ réponse: { erreurs: ['authentification requise'] } });
     const bad = await t.app.inject({ url: '/?enfants=x', headers: ALICE });
-    expect(bad.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs[0]).toBe(
-      'mauvais ensemble de paramètres : marié, enfants et salaire sont attendus',
-    );
+    // The original server's texts, in its order.
+    expect(bad.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs).toEqual([
+      'Méthode GET requise avec les seuls paramètres [marié, enfants, salaire]',
+      'paramètre [marié] manquant',
+      'paramètre [salaire] manquant',
+      'paramètre enfants [x] invalide',
+    ]);
   });
 
   it('writes one audit line per request to its file, without the password', async () => {
@@ -288,5 +292,81 @@ describe('tax configured for the original client', () => {
       result: { tax: 22986 },
     });
     expect(text).not.toContain('s3cret');
+  });
+});
+
+describe("tax in the original's profile (tax.compat), mounted at /", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ config: { prefixes: { tax: '/' }, tax: { compat: true } } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const q = (query: string) => `/?${encodeURI(query)}`;
+
+  it("answers a missing or wrong login with the original's 401: HTML body, its realm", async () => {
+    for (const headers of [{}, { authorization: 'Basic eDp5' }]) {
+      const res = await t.app.inject({ url: q('marié=oui&enfants=3&salaire=200000'), headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.body).toBe('Unauthorized Access');
+      expect(res.headers['www-authenticate']).toBe(
+        'Basic realm="Authentication Required", charset="UTF-8"',
+      );
+      expect(res.headers['x-request-id']).toBeTruthy();
+    }
+  });
+
+  it("lists the original's French texts, and takes the first of a repeated parameter", async () => {
+    const bad = await t.app.inject({
+      url: q('marié=peut-être&enfants=-1&salaire=3x'),
+      headers: ADMIN,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({
+      réponse: {
+        erreurs: [
+          'paramètre marié [peut-être] invalide',
+          'paramètre enfants [-1] invalide',
+          'paramètre salaire [3x] invalide',
+        ],
+      },
+    });
+    const unknown = await t.app.inject({
+      url: q('marié=oui&enfants=3&salaire=1&x=1'),
+      headers: ADMIN,
+    });
+    expect(unknown.json()).toEqual({
+      réponse: {
+        erreurs: ['Méthode GET requise avec les seuls paramètres [marié, enfants, salaire]'],
+      },
+    });
+    const repeated = await t.app.inject({
+      url: q('marié=oui&marié=non&enfants=3&salaire=200000'),
+      headers: ADMIN,
+    });
+    expect(repeated.statusCode).toBe(200);
+    expect(repeated.json()).toMatchObject({ réponse: { result: { marié: 'oui', impôt: 42842 } } });
+  });
+
+  it("keeps each module's error envelope under its own paths, and the core's on its routes", async () => {
+    const tax = await t.app.inject({ url: '/nothing' });
+    expect(tax.json()).toEqual({ réponse: { erreurs: ['Route GET /nothing not found'] } });
+    const market = await t.app.inject({ url: '/market/nothing' });
+    expect(market.json()).toMatchObject({ error: 'Route GET /market/nothing not found' });
+    for (const url of [
+      '/images/nothing/at/all',
+      '/queue/nothing',
+      '/storage/x/y',
+      '/admin/nothing',
+      '/api/nothing',
+    ]) {
+      const res = await t.app.inject({ url });
+      expect(res.statusCode).toBe(404);
+      expect(res.json<{ error: { code: string } }>().error.code).toBe('NOT_FOUND');
+    }
+    const total = await t.app.inject({ method: 'PUT', url: '/total' });
+    expect(total.json<{ error: { code: string } }>().error).toBeDefined();
   });
 });

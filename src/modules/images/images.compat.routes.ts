@@ -17,7 +17,13 @@ import { Binary, IdParams } from './images.schemas.js';
 import { ImagesErrors } from './images.errors.js';
 import { unwrap } from './images.errors.js';
 
-/** The original service's routes: `POST /storage/`, `GET /storage/:id`, `GET /converter/:id/:format`. */
+/** What the original called a stored file's full name: `<id>____<name>` (ids are 12 base64url characters). */
+const FULL_NAME = /^([A-Za-z0-9_-]{12})____(.+)$/;
+
+/**
+ * The original service's routes: `POST /storage/`, `GET /storage/:id`,
+ * `GET /converter/:id/:format`, and with `images.compat` its static files at `GET /fs/<full_name>`.
+ */
 export async function compatRoutes(
   app: FastifyInstance,
   { config, service }: ImagesRouteOptions,
@@ -61,7 +67,7 @@ export async function compatRoutes(
       return {
         message: 'file created, uploading started',
         id: meta.id,
-        full_name: downloadName(meta),
+        full_name: config.compat ? `${meta.id}____${downloadName(meta)}` : downloadName(meta),
         content_type: meta.content_type,
       };
     },
@@ -85,6 +91,31 @@ export async function compatRoutes(
       });
     },
   );
+
+  if (config.compat) {
+    routes.get(
+      '/fs/:fullName',
+      {
+        schema: {
+          tags: ['images'],
+          summary: "Compatibility: the stored file at the original's static path (<id>____<name>)",
+          params: Type.Object({ fullName: Type.String({ maxLength: 400 }) }),
+          produces: Object.values(MIME),
+          response: { 200: Binary, 404: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const id = FULL_NAME.exec(request.params.fullName)?.[1];
+        if (id === undefined) {
+          throw ImagesErrors.notFound(`no stored file ${request.params.fullName.slice(0, 100)}`);
+        }
+        const meta = unwrap(await service.get(id));
+        return sendImage(request, reply, blobBody(service, meta), {
+          'content-disposition': disposition('inline', downloadName(meta)),
+        });
+      },
+    );
+  }
 
   routes.get(
     '/converter/:id/:format',

@@ -3,6 +3,15 @@ import { Type, type Static } from 'typebox';
 /** The images module's settings (`images:` in agora.yaml). */
 export const ImagesConfig = Type.Object(
   {
+    /**
+     * The original's profile (progimage): the upload's `full_name` is `<id>____<name>`, and
+     * `GET /fs/<full_name>` serves the stored file.
+     */
+    compat: Type.Boolean({
+      description:
+        "the original client's profile: full_name as <id>____<name> in upload answers, GET /fs/<full_name>",
+      default: false,
+    }),
     /** Largest upload (raw, multipart file or remote import), in bytes (413 past it). */
     max_bytes: Type.Integer({
       description: 'largest upload or remote import in bytes (413 past it)',

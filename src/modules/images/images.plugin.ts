@@ -14,6 +14,7 @@ import { unwrap } from './images.errors.js';
 import { createImagesService } from './images.service.js';
 import type { ImagesTables } from './images.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
+import { defaultEnvelope } from '../../core/errors.js';
 
 const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
   app,
@@ -47,6 +48,9 @@ const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
   } satisfies ImagesApi);
   await app.register(imagesRoutes, { prefix, config, service, remote });
   await app.register(compatRoutes, { config, service, remote });
+  // The original's routes live at the root: their errors keep the default envelope even with a
+  // module (tax) mounted at `/`.
+  for (const path of ['/storage', '/converter', '/fs']) app.useErrorEnvelope(path, defaultEnvelope);
 };
 
 export const imagesRuntime: ModuleRuntime<ImagesConfig> = {

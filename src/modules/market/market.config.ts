@@ -9,6 +9,12 @@ export const MarketConfig = Type.Object(
       pattern: '^/[A-Za-z0-9._~/-]*$',
       default: '/product',
     }),
+    /** The original's profile (Flask market): a numeric card number, its status at `GET /`. */
+    compat: Type.Boolean({
+      description:
+        "the original client's profile: credit_card also as a JSON number (exactly 16 digits), the status at GET /",
+      default: false,
+    }),
     /** Add the ten seed products on the first start of an empty market. */
     seed: Type.Boolean({
       description: 'seed the ten starter products on the first start',

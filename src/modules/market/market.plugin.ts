@@ -25,7 +25,11 @@ export const marketRuntime: ModuleRuntime<MarketConfig> = {
       readCacheMs: config.read_cache_ms,
     });
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
-    await app.register(marketRoutes, { prefix, service });
+    await app.register(marketRoutes, { prefix, service, numericCard: config.compat });
+    // The original answered `GET /` with its status; browsers keep Agora's landing page.
+    if (config.compat) {
+      app.offerRootAnswer((request) => ({ data: { status: 'ok' }, exe_id: request.id }));
+    }
     await app.register(productRoutes, { prefix: config.product_prefix, service });
     if (config.seed && (await service.seedOnFirstStart()))
       app.log.info('market: seeded the ten starter products');

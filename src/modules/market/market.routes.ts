@@ -32,6 +32,8 @@ import {
 import { MarketErrors } from './market.errors.js';
 
 export interface MarketRouteOptions {
+  /** The original's profile: a card sent as a JSON number is taken as its 16 digits. */
+  numericCard?: boolean;
   service: MarketService;
 }
 
@@ -84,7 +86,7 @@ export function acceptAnyJson(app: FastifyInstance): void {
 /** `/market/query|buy|replenish/:id`, the product list with stock, and the web page. */
 export async function marketRoutes(
   app: FastifyInstance,
-  { service }: MarketRouteOptions,
+  { service, numericCard = false }: MarketRouteOptions,
 ): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -134,7 +136,7 @@ export async function marketRoutes(
       },
     },
     async (request, reply) => {
-      const input = checkBuy(request.body);
+      const input = checkBuy(request.body, numericCard);
       if (!input.ok) throw badRequest(input.message);
       const key = checkIdempotencyKey(request.headers['idempotency-key']);
       if (!key.ok) throw badRequest(key.message);

@@ -33,13 +33,21 @@ export interface BuyInput {
   creditCard: string;
 }
 
-export function checkBuy(body: unknown): Checked<BuyInput> {
+/**
+ * `numericCard` (the original's profile): a card sent as a JSON number is taken as its digits,
+ * when they are exactly 16 and the number is exact (the original took `str(card)` of anything).
+ */
+export function checkBuy(body: unknown, numericCard = false): Checked<BuyInput> {
   const amount = checkAmount(body);
   if (!amount.ok) return amount;
   // checkAmount has made sure of it; this tells the type.
   if (!isRecord(body)) return fail('insufficient arguments');
   if (!has(body, 'credit_card')) return fail('lack of `credit_card` argument');
-  const card = body.credit_card;
+  const given = body.credit_card;
+  const card =
+    numericCard && typeof given === 'number' && Number.isSafeInteger(given) && given > 0
+      ? String(given)
+      : given;
   // ASCII digits only: /\d/ would not match other scripts' digits in JS, but say it plainly.
   if (typeof card !== 'string' || !/^[0-9]{16}$/.test(card))
     return fail('`credit_card` value should be 16 length of digits');

@@ -1,5 +1,6 @@
 /** The numbers module's server part: the total service and its routes. */
 import { ConfigError } from '../../core/config.js';
+import { defaultEnvelope } from '../../core/errors.js';
 import type { ModuleRuntime } from '../../core/module.js';
 import type { NumbersConfig } from './numbers.config.js';
 import { numbersRoutes, totalRoutes } from './numbers.routes.js';
@@ -14,6 +15,8 @@ export const numbersRuntime: ModuleRuntime<NumbersConfig> = {
     app.addHook('onClose', async () => {
       await service.close();
     });
+    // Outside the module's prefix: its errors keep the default envelope whatever is at `/`.
+    app.useErrorEnvelope(config.total_path, defaultEnvelope);
     await app.register(totalRoutes, { prefix: config.total_path, config, service });
     await app.register(numbersRoutes, { prefix, config, service });
   },

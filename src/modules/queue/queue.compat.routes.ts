@@ -141,20 +141,14 @@ export async function queueCompatRoutes(
     },
   );
 
-  routes.get(
-    '/static/kitty.js',
-    { schema: { hide: true } },
-    (_request, reply) =>
-      reply
-        .type('text/javascript; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .send(KITTY_SCRIPT),
+  routes.get('/static/kitty.js', { schema: { hide: true } }, (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(KITTY_SCRIPT),
   );
-  routes.get(
-    '/static/kitty.css',
-    { schema: { hide: true } },
-    (_request, reply) =>
-      reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(KITTY_STYLE),
+  routes.get('/static/kitty.css', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(KITTY_STYLE),
   );
 
   routes.get(

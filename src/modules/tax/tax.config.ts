@@ -13,11 +13,20 @@ export const TaxConfig = Type.Object(
       { default: {} },
     ),
     realm: Type.String({
-      description: 'Basic auth realm',
-      minLength: 1,
+      description:
+        'Basic auth realm; empty: Agora tax (Authentication Required in the compatibility profile)',
       maxLength: 100,
       pattern: '^[^"\\\\]*$',
-      default: 'Agora tax',
+      default: '',
+    }),
+    /**
+     * The original's profile (the Flask tax server): its French keys and texts, its 401 (an HTML
+     * body, realm `Authentication Required`), the first of repeated parameters.
+     */
+    compat: Type.Boolean({
+      description:
+        "the original client's profile: French keys and texts, its 401 and realm, the first of repeated parameters",
+      default: false,
     }),
     /** Answer with the original client's French keys (`réponse`, `impôt`, …). */
     french_keys: Type.Boolean({

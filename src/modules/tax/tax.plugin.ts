@@ -37,7 +37,7 @@ function auditLog(log: FastifyBaseLogger, file: string, nodeId: string): AuditLo
 export const taxRuntime: ModuleRuntime<TaxConfig> = {
   migrations: taxMigrations,
   async plugin(app, { mount, routePrefix: prefix, config }) {
-    const language = config.french_keys ? 'fr' : 'en';
+    const language = config.french_keys || config.compat ? 'fr' : 'en';
     const log = app.log.child({ module: 'tax' });
     const admin = await loadAdminData(app.db.withTables<TablesOf<TaxTables>>());
 
@@ -67,7 +67,8 @@ export const taxRuntime: ModuleRuntime<TaxConfig> = {
       admin,
       verifier,
       logins,
-      realm: config.realm,
+      realm: config.realm || (config.compat ? 'Authentication Required' : 'Agora tax'),
+      original: config.compat,
       language,
       audit: auditLog(log, config.audit_file, app.config.node_id),
       batchMax: config.batch_max,

@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AppError } from '../../core/errors.js';
+import { isAppError, type AppError } from '../../core/errors.js';
 import { modulePage } from '../../core/pages.js';
 import type { Verifier } from './tax.auth.js';
 import { HasherBusy } from './tax.hasher.js';
@@ -41,6 +41,8 @@ export interface TaxRouteOptions {
   logins: LoginGuard;
   realm: string;
   language: Language;
+  /** The original's profile: its reading of parameters and its 401. */
+  original: boolean;
   audit: AuditLog;
   batchMax: number;
 }
@@ -53,7 +55,19 @@ declare module 'fastify' {
 
 export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions): Promise<void> {
   const { admin, verifier, language, audit } = options;
+  const reading = { original: options.original };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  if (options.original) {
+    // The original's 401 (Flask-HTTPAuth's): a short HTML body rather than the JSON envelope.
+    app.setErrorHandler((error, _request, reply) => {
+      if (!isAppError(error) || error.code !== 'TAX_AUTH_REQUIRED') throw error;
+      return reply
+        .code(401)
+        .headers(error.headers ?? {})
+        .type('text/html; charset=utf-8')
+        .send('Unauthorized Access');
+    });
+  }
 
   const challenge = `Basic realm="${options.realm}", charset="UTF-8"`;
   const authRequired = (request: FastifyRequest): AppError =>
@@ -115,7 +129,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   ): ReturnType<typeof answer> | undefined => {
     const started = audit.enabled ? performance.now() : 0;
     const params = queryOf(request);
-    const checked = checkTaxpayer(params, language);
+    const checked = checkTaxpayer(params, language, reading);
     const line = (): Record<string, unknown> => ({
       audit: 'tax',
       req_id: request.id,
@@ -189,7 +203,7 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     },
     async (request) => {
       const started = performance.now();
-      const checked = request.body.map((item) => checkTaxpayer(item, language));
+      const checked = request.body.map((item) => checkTaxpayer(item, language, reading));
       if (audit.enabled)
         audit.write(
           {
