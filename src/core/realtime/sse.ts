@@ -17,10 +17,18 @@ export interface EventStreamOptions {
   prelude?: () => Promise<{ event: string; data: unknown }[]>;
   /**
    * A wire format of the caller's own (an original client's), instead of named JSON events:
-   * `start` gives the first frames, `event` the frames of each event ('' for none). No cursor is
-   * sent, so nothing resumes; on a gap the stream ends, and a client that reconnects starts over.
+   * called once subscribed, it gives the first frames and the frames of each later event ('' for
+   * none); events that arrive meanwhile are held, then rendered after the first frames. No
+   * cursor is sent, so nothing resumes; on a gap the stream ends, and a client that reconnects
+   * starts over.
    */
-  frames?: { start: () => Promise<string>; event: (event: BusEvent) => string };
+  frames?: () => Promise<FrameRenderer>;
+}
+
+/** What `frames` gives: the first frames, and how each later event is written. */
+export interface FrameRenderer {
+  first: string;
+  event: (event: BusEvent) => string;
 }
 
 const RETRY_MS = 2000;
@@ -48,6 +56,9 @@ export async function openEventStream(
   // Mutated from callbacks (client gone, slow client): an object, so no check reads a stale narrowing.
   const state = { open: true, ready: false };
   const pending: string[] = [];
+  // With `frames`: the renderer once known, and the events that arrived before it.
+  let renderer: FrameRenderer | null = null;
+  const held: BusEvent[] = [];
 
   const write = (frame: string): void => {
     if (!state.open) return;
@@ -72,8 +83,11 @@ export async function openEventStream(
     deliver(event: BusEvent) {
       ctx.metrics.delivered.inc({ transport: 'sse' });
       if (options.frames) {
-        const frame = options.frames.event(event);
-        if (frame !== '') write(frame);
+        if (!renderer) held.push(event);
+        else {
+          const frame = renderer.event(event);
+          if (frame !== '') write(frame);
+        }
         return;
       }
       write(
@@ -118,11 +132,16 @@ export async function openEventStream(
   try {
     const cursor = await subscriber.add(options.topics, options.from, options.epoch);
     const { epoch } = subscriber;
-    const head = options.frames
-      ? [await options.frames.start()]
-      : [
-          `id: ${formatCursor(subscriber.cursor(), epoch)}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor, epoch })}\n\n`,
-        ];
+    const head: string[] = [];
+    if (options.frames) {
+      const ready = await options.frames();
+      renderer = ready;
+      head.push(ready.first, ...held.splice(0).map((e) => ready.event(e)));
+    } else {
+      head.push(
+        `id: ${formatCursor(subscriber.cursor(), epoch)}\nevent: subscribed\ndata: ${JSON.stringify({ topics: cursor, epoch })}\n\n`,
+      );
+    }
     if (options.prelude) {
       for (const item of await options.prelude()) {
         head.push(`event: ${item.event}\ndata: ${JSON.stringify(item.data)}\n\n`);

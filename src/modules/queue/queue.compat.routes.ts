@@ -4,12 +4,11 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { BusEvent } from '../../core/bus/types.js';
 import { isRecord } from '../../core/validation.js';
 import { CODE_PATTERN } from './queue.codes.js';
 import { KITTY_SCRIPT, KITTY_STYLE } from './queue.compat.page.js';
 import { QueueErrors } from './queue.errors.js';
-import { createLegacyBoard, type LegacyBoard } from './queue.legacy.js';
+import { createLegacyBoard } from './queue.legacy.js';
 import { acceptForms, type QueueRouteOptions } from './queue.routes.js';
 import { QUEUE_TOPIC } from './queue.service.js';
 
@@ -119,23 +118,12 @@ export async function queueCompatRoutes(
       },
     },
     async (request, reply) => {
-      let board: LegacyBoard | null = null;
-      // Events delivered while the line is read: applied after it (the board skips what the
-      // line already shows).
-      const early: BusEvent[] = [];
       await app.realtime.openEventStream(request, reply, {
         topics: [QUEUE_TOPIC],
-        frames: {
-          start: async () => {
-            const ready = createLegacyBoard(await service.line());
-            board = ready;
-            return ready.start() + early.map((e) => ready.event(e)).join('');
-          },
-          event: (event) => {
-            if (board) return board.event(event);
-            early.push(event);
-            return '';
-          },
+        // Events delivered while the line is read follow it (the board skips what it shows).
+        frames: async () => {
+          const board = createLegacyBoard(await service.line());
+          return { first: board.start(), event: (e) => board.event(e) };
         },
       });
     },

@@ -81,6 +81,8 @@ type Trx = Transaction<QueueDatabase>;
 
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
+const iso = (t: number): string => new Date(t).toISOString();
+
 /** The index of the lowest code not in `taken`. */
 function lowestFree(taken: readonly string[]): number {
   const used = new Set(taken.map(indexOf));
@@ -88,7 +90,6 @@ function lowestFree(taken: readonly string[]): number {
   while (used.has(index)) index++;
   return index % CODE_COUNT;
 }
-const iso = (t: number): string => new Date(t).toISOString();
 
 /** The queue: issue, claim, leave, the sweep of what is due, the board and bans. */
 export type QueueService = ReturnType<typeof createQueueService>;
@@ -227,8 +228,9 @@ export function createQueueService(d: QueueServiceDeps) {
       retryAfterS: Math.ceil(d.timing.claimWindowMs / 1000),
     };
     if (line.waiting >= CODE_COUNT) return full;
-    // The next code in order, skipping codes still live (serving ones included): the insert
-    // does nothing when the unique live code is taken, and the next code is tried.
+    // The next code in order (or the lowest free one), skipping codes held by waiting tokens
+    // (a claimed token frees its code): the insert does nothing when the unique live code is
+    // taken, and the next code is tried.
     const secret = randomBytes(18).toString('base64url');
     const wasEmpty = line.head === null;
     let index = d.lowestFreeCode ? lowestFree(await repo.liveCodes(trx)) : line.nextIndex;
