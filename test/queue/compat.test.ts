@@ -9,26 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildTestApp, listen, type TestApp } from '../helper.js';
 import { openSse } from '../realtime-clients.js';
-import type { TablesOf } from '../../src/core/db/tables.js';
-import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
-
-const queueDb = (t: TestApp) => t.app.db.withTables<TablesOf<QueueTables>>();
-
-async function wipe(t: TestApp): Promise<void> {
-  await queueDb(t).deleteFrom('queue_tokens').execute();
-  await queueDb(t).deleteFrom('queue_bans').execute();
-  await queueDb(t)
-    .updateTable('queue_state')
-    .set({
-      next_index: 0,
-      viewing_until: 0,
-      head_id: null,
-      head_code: null,
-      head_since: null,
-      waiting: 0,
-    })
-    .execute();
-}
+import { queueDb, wipe } from './helpers.js';
 
 /** One browser: it keeps the cookies the server sets, like the original client's session. */
 function browser(t: TestApp, ip = '10.2.2.2') {

@@ -10,11 +10,7 @@ import {
 } from '../helper.js';
 import { startServerProcess, type ServerProcess } from '../process.js';
 import { openSse } from '../realtime-clients.js';
-import type { TablesOf } from '../../src/core/db/tables.js';
-import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
-
-/** The app's database with the queue module's tables. */
-const queueDb = (t: TestApp) => t.app.db.withTables<TablesOf<QueueTables>>();
+import { wipe } from './helpers.js';
 
 interface Issued {
   token: string;
@@ -36,22 +32,6 @@ const claim = (t: TestApp, code: string, secret: string, ip = '10.1.1.1') =>
     remoteAddress: ip,
     payload: { secret },
   });
-
-async function wipe(t: TestApp): Promise<void> {
-  await queueDb(t).deleteFrom('queue_tokens').execute();
-  await queueDb(t).deleteFrom('queue_bans').execute();
-  await queueDb(t)
-    .updateTable('queue_state')
-    .set({
-      next_index: 0,
-      viewing_until: 0,
-      head_id: null,
-      head_code: null,
-      head_since: null,
-      waiting: 0,
-    })
-    .execute();
-}
 
 describe('queue over HTTP', () => {
   let t: TestApp;

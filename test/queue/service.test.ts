@@ -3,11 +3,7 @@ import { createMemoryBus } from '../../src/core/bus/memory.js';
 import type { BusEvent } from '../../src/core/bus/types.js';
 import { QUEUE_TOPIC, createQueueService } from '../../src/modules/queue/queue.service.js';
 import { buildTestApp, dialects, testLogger, type TestApp } from '../helper.js';
-import type { TablesOf } from '../../src/core/db/tables.js';
-import type { QueueTables } from '../../src/modules/queue/queue.tables.js';
-
-/** The app's database with the queue module's tables. */
-const queueDb = (t: TestApp) => t.app.db.withTables<TablesOf<QueueTables>>();
+import { queueDb, wipe } from './helpers.js';
 
 const S = 1000;
 const timing = { claimWindowMs: 60 * S, viewWindowMs: 60 * S, banMs: 3600 * S };
@@ -27,22 +23,6 @@ function harness(t: TestApp, start: number) {
       picture: () => Promise.resolve('/images/cat'),
     });
   return { clock, events, service: make(), make };
-}
-
-async function wipe(t: TestApp): Promise<void> {
-  await queueDb(t).deleteFrom('queue_tokens').execute();
-  await queueDb(t).deleteFrom('queue_bans').execute();
-  await queueDb(t)
-    .updateTable('queue_state')
-    .set({
-      next_index: 0,
-      viewing_until: 0,
-      head_id: null,
-      head_code: null,
-      head_since: null,
-      waiting: 0,
-    })
-    .execute();
 }
 
 describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
