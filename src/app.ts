@@ -28,18 +28,8 @@ import web, { rootAnswers, type Info } from './core/web.js';
 import { MODULES } from './modules/index.js';
 import { VERSION } from './version.js';
 
-/** The core's own routes: their errors keep the default envelope whatever is mounted at `/`. */
-const CORE_PATHS = [
-  '/admin',
-  '/api',
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/docs',
-  '/openapi.json',
-  '/ws',
-  '/events',
-];
+/** A route's first path segment (`/admin` of `/admin/config`), unless it is a parameter. */
+const firstSegment = (url: string): string | null => /^\/[^/:*]+/.exec(url)?.[0] ?? null;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -148,6 +138,15 @@ export async function buildApp(
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
 
+  // The first segments of the core's own routes (every route registered outside a module): their
+  // errors keep the default envelope whatever module is mounted at `/`.
+  const corePaths = new Set<string>();
+  const inModule = { now: false };
+  app.addHook('onRoute', (route) => {
+    const segment = inModule.now ? null : firstSegment(route.url);
+    if (segment !== null) corePaths.add(segment);
+  });
+
   try {
     await app.register(errors);
     await app.register(requestId);
@@ -161,9 +160,9 @@ export async function buildApp(
     await app.register(mail, options.mailer === undefined ? {} : { mailer: options.mailer });
     await app.register(admin);
     await app.register(rootAnswers);
-    for (const path of CORE_PATHS) app.useErrorEnvelope(path, defaultEnvelope);
 
     const info: Info = { name: 'agora', version: VERSION, docs: '/docs', modules: [] };
+    inModule.now = true;
     for (const { module: mod, runtime } of modules) {
       const prefix = modulePrefix(config, mod.name, mod.defaultPrefix);
       // Each module's envelope only under its own paths: one mounted at `/` (tax, for its
@@ -183,7 +182,10 @@ export async function buildApp(
       });
     }
 
+    inModule.now = false;
+
     await app.register(web, { info, ...(options.webRoot ? { root: options.webRoot } : {}) });
+    for (const path of corePaths) app.useErrorEnvelope(path, defaultEnvelope);
     await app.ready();
   } catch (err) {
     // A half-built app still holds the database and timers: release them before failing.
