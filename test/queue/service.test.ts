@@ -193,6 +193,18 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
       'A00',
       'A06',
     ]);
+    // Requests that arrive together share one batch: each still gets the lowest code free then.
+    for (const i of [1, 3]) {
+      const o = taken[i];
+      if (o?.kind !== 'issued') throw new Error('not issued');
+      expect(await compat.leave(o.token, o.secret, '10.0.0.1')).toEqual({ kind: 'left' });
+    }
+    const together = await Promise.all([0, 1, 2].map(() => compat.issue('10.0.0.2')));
+    expect(together.map((o) => (o.kind === 'issued' ? o.token : o.kind)).sort()).toEqual([
+      'A01',
+      'A03',
+      'A07',
+    ]);
   });
 
   it('lets the owner leave; the next token becomes head at once', async () => {

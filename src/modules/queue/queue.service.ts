@@ -83,11 +83,10 @@ const hashSecret = (secret: string): string => createHash('sha256').update(secre
 
 const iso = (t: number): string => new Date(t).toISOString();
 
-/** The index of the lowest code not in `taken`. */
-function lowestFree(taken: readonly string[]): number {
-  const used = new Set(taken.map(indexOf));
+/** The index of the lowest code whose index is not in `taken`. */
+function lowestFree(taken: ReadonlySet<number | null>): number {
   let index = 0;
-  while (used.has(index)) index++;
+  while (taken.has(index)) index++;
   return index % CODE_COUNT;
 }
 
@@ -203,12 +202,14 @@ export function createQueueService(d: QueueServiceDeps) {
       return ips.map((ip) => ({ kind: 'banned', until: bannedUntil.get(ip) ?? now }));
     }
     return change(async (trx, at, events, line) => {
+      // The original's order: the codes held, read once for the batch, then kept up to date.
+      const taken = d.lowestFreeCode ? new Set((await repo.liveCodes(trx)).map(indexOf)) : null;
       const outcomes: IssueOutcome[] = [];
       for (const ip of ips) {
         const until = bannedUntil.get(ip);
         outcomes.push(
           until === undefined
-            ? await issueOne(trx, at, events, line, ip)
+            ? await issueOne(trx, at, events, line, ip, taken)
             : { kind: 'banned', until },
         );
       }
@@ -222,6 +223,8 @@ export function createQueueService(d: QueueServiceDeps) {
     events: QueueEvent[],
     line: LineState,
     ip: string,
+    /** With the lowest free code first: the indexes of the codes held. */
+    taken: Set<number | null> | null,
   ): Promise<IssueOutcome> {
     const full = {
       kind: 'full' as const,
@@ -233,7 +236,7 @@ export function createQueueService(d: QueueServiceDeps) {
     // taken, and the next code is tried.
     const secret = randomBytes(18).toString('base64url');
     const wasEmpty = line.head === null;
-    let index = d.lowestFreeCode ? lowestFree(await repo.liveCodes(trx)) : line.nextIndex;
+    let index = taken ? lowestFree(taken) : line.nextIndex;
     let id: number | null = null;
     for (let tries = 0; tries < CODE_COUNT && id === null; tries++) {
       id = await repo.insertToken(trx, {
@@ -247,6 +250,7 @@ export function createQueueService(d: QueueServiceDeps) {
     }
     if (id === null) return full;
     const code = codeAt(index);
+    taken?.add(index);
     line.nextIndex = (index + 1) % CODE_COUNT;
     line.waiting++;
     // The newest token is last in the line.
