@@ -113,7 +113,7 @@ export async function buildApp(
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse>({
     loggerInstance: logger,
     genReqId,
-    logController: new RequestLogController(),
+    logController: new RequestLogController(logger),
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.body_limit,
     trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
@@ -137,6 +137,7 @@ export async function buildApp(
   closeSilentConnections(app.server, config.http.headers_timeout_ms);
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
+  app.decorateRequest('lineWritten', false);
 
   // The first segments of the core's own routes (every route registered outside a module): their
   // errors keep the default envelope whatever module is mounted at `/`.

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -78,6 +81,60 @@ describe('logging', () => {
     expect(() =>
       createLogger({ log_level: 'info', log_pretty: false, log_file: path.join(file, 'x.log') }),
     ).toThrow(LogFileError);
+  });
+});
+
+describe('batched log lines', () => {
+  const burst = async (how: 'exit' | 'throw', count: number) => {
+    const script = fileURLToPath(new URL('./fixtures/logs/burst-then-exit.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, how, String(count)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { i: number; msg: string });
+    return { code, stderr, lines };
+  };
+
+  it.each(['exit', 'throw'] as const)(
+    'are all written when the process ends by %s with lines still in the batch',
+    async (how) => {
+      // More than a pipe holds (64 KiB), and not a multiple of the batch size.
+      const { code, stderr, lines } = await burst(how, 3001);
+      expect(code).toBe(how === 'exit' ? 3 : 1);
+      if (how === 'throw') expect(stderr).toContain('crash after the burst');
+      expect(lines).toHaveLength(3001);
+      expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+    },
+  );
+
+  it('holds every request line of a burst answered just before SIGTERM', async () => {
+    const { startServerProcess } = await import('./process.js');
+    const server = await startServerProcess(['--data-dir', tempDir()], {
+      AGORA_SHUTDOWN_DRAIN_MS: '0',
+    });
+    const closed = once(server.child, 'close');
+    const ids = await Promise.all(
+      Array.from({ length: 400 }, async (_, i) => {
+        const res = await fetch(`${server.url}/burst/${i}`);
+        await res.arrayBuffer();
+        return res.headers.get('x-request-id');
+      }),
+    );
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await closed;
+    const logged = new Set(
+      server.lines.filter((l) => l.msg === 'request completed').map((l) => l.req_id),
+    );
+    expect(ids.filter((id) => !logged.has(id))).toEqual([]);
+    expect(server.lines.at(-1)?.msg).toBe('shutdown complete');
   });
 });
 

@@ -43,6 +43,20 @@ export class LogFileError extends Error {
   override name = 'LogFileError';
 }
 
+/**
+ * Asynchronous destinations write in batches: a line waits in memory until this many bytes are
+ * buffered, or for at most `LOG_FLUSH_MS`. One write call then carries dozens of request lines
+ * instead of one each. (Not more: sonic-boom measures the whole pending batch on every line.)
+ * pino writes what is buffered synchronously when the process exits (a
+ * crash included); a signal is handled by the server, which flushes before it exits.
+ */
+export const LOG_BATCH_BYTES = 4096;
+/** The longest a buffered line waits before it is written. */
+export const LOG_FLUSH_MS = 100;
+
+/** The logger that writes request lines (see `accessLoggerOf`). */
+const ACCESS = Symbol('agora.accessLogger');
+
 /** Paths never written to logs: credentials and card numbers. */
 export const REDACT = [
   'req.headers.authorization',
@@ -113,7 +127,14 @@ export function createLogger(
       }),
     });
   } else if (config.log_stdout !== false) {
-    streams.push({ stream: pino.destination({ fd: 1, sync: false }) });
+    streams.push({
+      stream: pino.destination({
+        fd: 1,
+        sync: false,
+        minLength: LOG_BATCH_BYTES,
+        periodicFlush: LOG_FLUSH_MS,
+      }),
+    });
   }
   if (config.log_file) {
     try {
@@ -123,12 +144,18 @@ export function createLogger(
     } catch (err) {
       throw new LogFileError(`Cannot open log file ${config.log_file}: ${(err as Error).message}`);
     }
+    const sync = config.log_sync === true;
     const file = pino.destination({
       dest: config.log_file,
       append: true,
-      sync: config.log_sync === true,
+      sync,
+      ...(sync ? {} : { minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
     });
     const reopen = (): void => {
+      // Lines logged before the rotation belong in the renamed file: write the batch there first
+      // (unless a write is under way; then what waits goes to the new file, nothing is lost).
+      const state = file as unknown as { _writing?: boolean; fd: number };
+      if (!sync && state._writing !== true && state.fd >= 0) file.flushSync();
       file.reopen();
     };
     reopeners.add(reopen);
@@ -136,10 +163,12 @@ export function createLogger(
     streams.push({ stream: file });
   }
   const only = streams[0];
-  const logger =
-    streams.length === 1 && only
-      ? pino(options, only.stream)
-      : pino(options, pino.multistream(streams));
+  const destination = streams.length === 1 && only ? only.stream : pino.multistream(streams);
+  const logger = pino(options, destination);
+  // Request lines hold only what the request log controller puts in them (method, URL, status,
+  // time): nothing to redact or serialize, so they skip that work, on the same destination.
+  const access = pino({ level: options.level, base: options.base }, destination);
+  Object.defineProperty(logger, ACCESS, { value: access });
   // pino's own flush returns at once for an asynchronous file (sonic-boom waits only when it has a
   // minimum write length); shutdown and tests need the lines to have reached the file.
   logger.flush = (done?: (err?: Error) => void): void => {
@@ -189,13 +218,34 @@ function flushAll(streams: DestinationStream[], done: (err?: Error) => void): vo
   }
 }
 
+/** The logger of `createLogger`'s request lines; any other logger writes its own. */
+export function accessLoggerOf(logger: FastifyBaseLogger): FastifyBaseLogger {
+  const withAccess = logger as FastifyBaseLogger & { [ACCESS]?: FastifyBaseLogger };
+  return withAccess[ACCESS] ?? logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * A route wrote this request's line itself (the tax audit line: status, time and more): the
+     * completion line would say it again.
+     */
+    lineWritten: boolean;
+  }
+}
+
 /**
  * One line per request, when it completes. Routes polled by machines (`config.quietLog`: health,
- * metrics) log it at debug. Fastify puts the request id on every line of `request.log`.
+ * metrics) log it at debug. Each line carries the request id (`req_id`), as every line logged
+ * through `request.log` does.
  */
 export class RequestLogController extends LogController {
-  constructor() {
+  readonly #access: FastifyBaseLogger;
+
+  /** `logger`: the app's logger, whose request lines are written by `accessLoggerOf(logger)`. */
+  constructor(logger: FastifyBaseLogger) {
     super({ requestIdLogLabel: 'req_id' });
+    this.#access = accessLoggerOf(logger);
   }
 
   override incomingRequest(request: FastifyRequest): void {
@@ -212,17 +262,30 @@ export class RequestLogController extends LogController {
   ): void {
     // Most completions are below the configured level: build nothing for them. A success logs
     // at info or below, so with info off there is nothing to decide.
-    if (!error && !isEnabled(reply.log, 'info')) return;
+    if (!error && (request.lineWritten || !isEnabled(reply.log, 'info'))) return;
     const level = error ? 'error' : request.routeOptions.config.quietLog ? 'debug' : 'info';
     if (!isEnabled(reply.log, level)) return;
-    const line = {
-      method: request.method,
-      url: request.url,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-    };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log[level](line, 'request completed');
+    const ms = Math.round(reply.elapsedTime * 100) / 100;
+    if (error) {
+      // Through the request's own logger: an error is serialized, and redacted if need be.
+      reply.log.error(
+        { method: request.method, url: request.url, status: reply.statusCode, ms, err: error },
+        'request errored',
+      );
+      return;
+    }
+    // The level is the request logger's to decide (a route may set its own); the line is
+    // written by the access logger, with the request id, without building a child logger.
+    this.#access[level](
+      {
+        req_id: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms,
+      },
+      'request completed',
+    );
   }
 }
 

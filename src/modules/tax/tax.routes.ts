@@ -32,6 +32,11 @@ import { TaxErrors } from './tax.errors.js';
 export interface AuditLog {
   /** False when no line would be written anywhere (no file, stdout below info): skip building it. */
   readonly enabled: boolean;
+  /**
+   * The lines go to the app's log too: a request's audit line, which says all its request line
+   * would (method, URL, status, time), stands for it there.
+   */
+  readonly inAppLog: boolean;
   write(line: Record<string, unknown>, message: string): void;
 }
 
@@ -51,6 +56,40 @@ declare module 'fastify' {
   interface FastifyRequest {
     taxUser?: string;
   }
+}
+
+/**
+ * The audit line of a request: all its request line would say (method, URL, status, time), who
+ * asked, and `outcome` (what was asked and the result or the errors). One object literal, built
+ * in one go: spreading a shared part into it made V8 build new hidden classes on every request.
+ */
+function auditLine(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  user: string | undefined,
+  status: number,
+  outcome: {
+    params?: unknown;
+    result?: unknown;
+    errors?: unknown;
+    items?: number;
+    failed?: number;
+  },
+): Record<string, unknown> {
+  return {
+    audit: 'tax',
+    req_id: request.id,
+    method: request.method,
+    url: request.url,
+    user,
+    status,
+    ms: Math.round(reply.elapsedTime * 100) / 100,
+    params: outcome.params,
+    result: outcome.result,
+    errors: outcome.errors,
+    items: outcome.items,
+    failed: outcome.failed,
+  };
 }
 
 export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions): Promise<void> {
@@ -127,24 +166,24 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     reply: FastifyReply,
     user: string,
   ): ReturnType<typeof answer> | undefined => {
-    const started = audit.enabled ? performance.now() : 0;
     const params = queryOf(request);
     const checked = checkTaxpayer(params, language, reading);
-    const line = (): Record<string, unknown> => ({
-      audit: 'tax',
-      req_id: request.id,
-      user,
-      params,
-      ms: performance.now() - started,
-    });
     if (!checked.ok) {
-      if (audit.enabled)
-        audit.write({ ...line(), status: 400, errors: checked.errors }, 'tax request refused');
+      if (audit.enabled) {
+        audit.write(
+          auditLine(request, reply, user, 400, { params, errors: checked.errors }),
+          'tax request refused',
+        );
+        request.lineWritten = audit.inAppLog;
+      }
       void reply.code(400).send(errorBody(checked.errors, language));
       return undefined;
     }
     const result = computeTax(admin, checked.taxpayer);
-    if (audit.enabled) audit.write({ ...line(), status: 200, result }, 'tax computed');
+    if (audit.enabled) {
+      audit.write(auditLine(request, reply, user, 200, { params, result }), 'tax computed');
+      request.lineWritten = audit.inAppLog;
+    }
     return answer(checked.taxpayer, result, language);
   };
 
@@ -201,21 +240,18 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
         },
       },
     },
-    async (request) => {
-      const started = performance.now();
+    async (request, reply) => {
       const checked = request.body.map((item) => checkTaxpayer(item, language, reading));
-      if (audit.enabled)
+      if (audit.enabled) {
         audit.write(
-          {
-            audit: 'tax',
-            req_id: request.id,
-            user: request.taxUser,
+          auditLine(request, reply, request.taxUser, 200, {
             items: checked.length,
             failed: checked.filter((c) => !c.ok).length,
-            ms: performance.now() - started,
-          },
+          }),
           'tax batch computed',
         );
+        request.lineWritten = audit.inAppLog;
+      }
       if (fr) {
         return {
           réponse: {
