@@ -2,11 +2,13 @@
  * The server side of the command line: `serve` and `migrate`. cli.ts loads this file only for
  * those two commands, so the client commands start without the server's dependencies.
  */
-import { pino } from 'pino';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { pino, type Logger } from 'pino';
 import { loadModules, migrationsOf, selectModules } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './core/config.js';
-import { migrateToLatest, openDatabase } from './core/db/index.js';
+import { migrateToLatest, openDatabase, type MigrationReport } from './core/db/index.js';
 import { EXIT_DEPENDENCY, StartupError } from './core/errors.js';
 import { createLogger, LogFileError } from './core/logging.js';
 import { createMailer } from './core/mail.js';
@@ -66,11 +68,47 @@ async function mailStartupFailure(config: Config, err: unknown, code: number): P
   );
 }
 
-/** `agora serve`: runs until a signal; a start-up failure sets the exit code and is mailed. */
+/** The number of server processes `workers` asks for (`auto`: one per core). */
+export function workerCount(workers: string): number {
+  return workers === 'auto' ? availableParallelism() : Number(workers);
+}
+
+/** Brings the schema of the enabled modules up to date; says what it applied. */
+async function migrateDatabase(config: Config, logger: Logger): Promise<MigrationReport[]> {
+  const database = openDatabase(config, logger);
+  try {
+    const modules = await loadModules(selectModules(config));
+    return await migrateToLatest(database.db, migrationsOf(modules));
+  } finally {
+    await database.destroy();
+  }
+}
+
+/**
+ * `agora serve`: runs until a signal; a start-up failure sets the exit code and is mailed. With
+ * `--workers N` (N > 1), this process becomes the cluster's primary and each worker runs this
+ * same command as a single server.
+ */
 export async function serve(options: ServerFlags): Promise<void> {
   let config: Config | undefined;
   try {
     config = configFrom(options);
+    const workers = workerCount(config.workers);
+    if (workers > 1 && cluster.isPrimary) {
+      const logger = createLogger(config);
+      const { runPrimary } = await import('./core/cluster/primary.js');
+      const settled = config;
+      const code = await runPrimary({
+        config: settled,
+        workers,
+        logger,
+        prepare: async () => {
+          await migrateDatabase(settled, logger);
+        },
+      });
+      logger.flush(() => process.exit(code));
+      return;
+    }
     const server = await startServer(config);
     exitOnSignals(server);
   } catch (err) {
@@ -84,18 +122,11 @@ export async function serve(options: ServerFlags): Promise<void> {
 export async function migrate(options: ServerFlags): Promise<void> {
   try {
     const config = configFrom(options);
-    const logger = createLogger(config);
-    const database = openDatabase(config, logger);
-    try {
-      const modules = await loadModules(selectModules(config));
-      const reports = await migrateToLatest(database.db, migrationsOf(modules));
-      for (const r of reports) {
-        process.stdout.write(
-          `${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`,
-        );
-      }
-    } finally {
-      await database.destroy();
+    const reports = await migrateDatabase(config, createLogger(config));
+    for (const r of reports) {
+      process.stdout.write(
+        `${r.set}: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}\n`,
+      );
     }
   } catch (err) {
     process.exitCode = failStart(err);

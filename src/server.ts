@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
 import { createLogger, reopenLogFiles } from './core/logging.js';
 import { stopAccepting } from './core/shutdown.js';
+import { isClusterWorker, primaryChannel } from './core/cluster/ipc.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -73,9 +74,14 @@ export async function startServer(
 
 /** Stops `server` on the first SIGTERM or SIGINT and exits: 0 when clean, 1 when time ran out. */
 export function exitOnSignals(server: RunningServer): void {
-  const onSignal = (signal: NodeJS.Signals): void => {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals | 'disconnect'): void => {
+    // Once: a worker of a cluster gets Ctrl-C from the terminal and again from its primary.
+    if (stopping) return;
+    stopping = true;
     // A supervisor or an orchestrator sends SIGTERM: drain first, so that the balancer moves
-    // away. Ctrl-C (SIGINT) is a person at a terminal: stop at once.
+    // away. Ctrl-C (SIGINT) is a person at a terminal, and a worker whose primary is gone has no
+    // one to drain for: stop at once.
     const drainMs = signal === 'SIGTERM' ? server.app.config.shutdown_drain_ms : 0;
     server.app.log.info(
       { signal, drain_ms: drainMs },
@@ -89,8 +95,13 @@ export function exitOnSignals(server: RunningServer): void {
       });
     });
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  if (isClusterWorker()) {
+    primaryChannel().onLost(() => {
+      onSignal('disconnect');
+    });
+  }
   // Log rotation: logrotate renames the files, then sends SIGHUP; we reopen them by path.
   process.on('SIGHUP', () => {
     const files = reopenLogFiles();

@@ -241,6 +241,17 @@ export function modulePrefix(config: Config, name: string, fallback: string): st
   return config.prefixes[name] ?? fallback;
 }
 
+/**
+ * Set by the primary of `agora serve --workers N` in each worker's environment (not a setting:
+ * it says what the process is, not how to run it).
+ */
+export const CLUSTER_WORKER_ENV = 'AGORA_CLUSTER_WORKER';
+
+/** Whether the primary of `--workers N` started this process as one of its workers. */
+export function startedAsClusterWorker(): boolean {
+  return process.env[CLUSTER_WORKER_ENV] === '1';
+}
+
 /** This node's name in logs: `node_id`, or `<hostname>:<pid>`. */
 export function nodeIdOf(config: Pick<Config, 'node_id'>): string {
   return config.node_id || `${hostname()}:${process.pid}`;

@@ -50,7 +50,12 @@ export class LogFileError extends Error {
  * pino writes what is buffered synchronously when the process exits (a
  * crash included); a signal is handled by the server, which flushes before it exits.
  */
-export const LOG_BATCH_BYTES = 4096;
+export const LOG_BATCH_BYTES = 2048;
+/**
+ * The most one write carries: what a pipe writes at once (PIPE_BUF), so that the lines of the
+ * workers of `--workers N`, sharing one stdout, never mix within a line.
+ */
+const LOG_MAX_WRITE = 4096;
 /** The longest a buffered line waits before it is written. */
 export const LOG_FLUSH_MS = 100;
 
@@ -132,6 +137,7 @@ export function createLogger(
         fd: 1,
         sync: false,
         minLength: LOG_BATCH_BYTES,
+        maxWrite: LOG_MAX_WRITE,
         periodicFlush: LOG_FLUSH_MS,
       }),
     });
@@ -149,7 +155,9 @@ export function createLogger(
       dest: config.log_file,
       append: true,
       sync,
-      ...(sync ? {} : { minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
+      ...(sync
+        ? {}
+        : { minLength: LOG_BATCH_BYTES, maxWrite: LOG_MAX_WRITE, periodicFlush: LOG_FLUSH_MS }),
     });
     const reopen = (): void => {
       // Lines logged before the rotation belong in the renamed file: write the batch there first

@@ -1,11 +1,14 @@
 /**
  * Prometheus metrics on `/metrics`: one registry per app (so tests can build many apps), the
  * HTTP duration histogram by method, route template and status, and prom-client's process and
- * event-loop delay metrics. Modules add their own metrics to `app.metrics`.
+ * event-loop delay metrics. Modules add their own metrics to `app.metrics`. Under
+ * `--workers N`, every worker's `/metrics` shows the sum over all workers (prom-client's cluster
+ * aggregation, run by the primary).
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { AggregatorRegistry, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { isClusterWorker, primaryChannel } from './cluster/ipc.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,6 +30,13 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // Registries take any object with prom-client's `get()`; the typings know only its own classes.
   registry.registerMetric(duration as unknown as Metric);
   app.decorate('metrics', registry);
+  const clustered = isClusterWorker();
+  if (clustered) {
+    // prom-client's own cluster protocol: constructing an aggregator makes this worker answer
+    // the primary's requests with this registry's metrics.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([registry]);
+  }
 
   app.addHook('onResponse', (request, reply, done) => {
     // The template (`/market/query/:id`), never the raw URL: label values must stay bounded.
@@ -51,7 +61,10 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       },
     },
     async (_request, reply) => {
-      const text = await registry.metrics();
+      // A worker of `--workers N` answers for the whole cluster: the primary asks every worker.
+      const text = clustered
+        ? await primaryChannel().request<string>('metrics', 'collect')
+        : await registry.metrics();
       return reply.type(registry.contentType).send(text);
     },
   );

@@ -154,6 +154,13 @@ const CORE_PROPERTIES = {
     description:
       'on SIGTERM, how long the node drains before it stops: no new connections, open ones served (readyz 503)',
   }),
+  workers: Type.String({
+    pattern: '^(auto|[1-9][0-9]?)$',
+    default: '1',
+    description:
+      'server processes sharing the port: a number, or auto (one per core); 1: a single process',
+    flag: 'workers',
+  }),
   http: Type.Object(
     {
       headers_timeout_ms: Type.Integer({

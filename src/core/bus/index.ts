@@ -1,9 +1,11 @@
 /**
- * The bus plugin: `app.bus`, closed with the app. In-process by default; with `redis_url`, the
- * bus every node shares through Redis.
+ * The bus plugin: `app.bus`, closed with the app. In-process by default (relayed by the primary
+ * between the workers of `--workers N`); with `redis_url`, the bus every node shares through Redis.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { isClusterWorker } from '../cluster/ipc.js';
+import { createClusterBus } from './cluster.js';
 import { createMemoryBus } from './memory.js';
 import { createRedisBus } from './redis.js';
 import type { Bus } from './types.js';
@@ -35,7 +37,9 @@ async function busPlugin(app: FastifyInstance, options: BusPluginOptions): Promi
           connectTimeoutMs: app.config.redis_connect_timeout_ms,
           commandTimeoutMs: app.config.redis_command_timeout_ms,
         })
-      : createMemoryBus({ history: realtime.history, logger: app.log }));
+      : isClusterWorker()
+        ? createClusterBus({ logger: app.log })
+        : createMemoryBus({ history: realtime.history, logger: app.log }));
   app.decorate('bus', bus);
   app.addHook('onClose', async () => {
     // A bus handed in by the caller is the caller's to close.

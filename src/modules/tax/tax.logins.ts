@@ -4,7 +4,8 @@
  * point; a client with none left is refused before any hashing, until its window ends. A correct
  * login clears the count. Missing credentials are not counted: a browser's first request has none.
  */
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory } from 'rate-limiter-flexible';
+import { isClusterWorker } from '../../core/cluster/ipc.js';
 
 export interface LoginGuard {
   /** Seconds `client` must wait before trying again; 0: it may try now. */
@@ -14,7 +15,12 @@ export interface LoginGuard {
 }
 
 export function createLoginGuard(options: { failures: number; windowS: number }): LoginGuard {
-  const limiter = new RateLimiterMemory({ points: options.failures, duration: options.windowS });
+  const limits = { points: options.failures, duration: options.windowS };
+  // The workers of `--workers N` share one count, held by their primary: a client gets the same
+  // number of tries whichever worker it reaches.
+  const limiter = isClusterWorker()
+    ? new RateLimiterCluster({ ...limits, keyPrefix: 'agora-tax-logins', timeoutMs: 3000 })
+    : new RateLimiterMemory(limits);
   return {
     async waitSeconds(client) {
       const state = await limiter.get(client);
