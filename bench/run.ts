@@ -1,13 +1,15 @@
 /**
- * `npm run bench`: starts the bare-Fastify ceiling and Agora on the embedded defaults (each its
- * own process; a fresh Agora for each module), runs every scenario with autocannon, prints
- * req/s, p50, p99 and the ratio to the ceiling measured just before each scenario in the same
- * run, and writes bench/results/latest.json.
+ * `npm run bench`: starts the ceilings (bare Fastify, bare node:http) and Agora on the embedded
+ * defaults, `log_level: info` included (each its own process; a fresh Agora for each module),
+ * runs every scenario (wrk for GETs when installed, autocannon otherwise), prints req/s, p50,
+ * p99 and the ratio to bare Fastify measured just before each scenario in the same run — and,
+ * for light routes, to bare node:http too — then the market query on one worker and on
+ * `--workers 2`, back to back, and writes bench/results/latest.json.
  *
  * BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 32),
  * BENCH_ONLY (substring filter on scenario names).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,9 +25,11 @@ const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const only = process.env.BENCH_ONLY;
 
-async function startCeiling(): Promise<{ url: string; child: ChildProcess }> {
+async function startCeiling(
+  kind: 'fastify' | 'http',
+): Promise<{ url: string; child: ChildProcess }> {
   // The same Node flags as Agora's server: the ratio compares the servers, not their GC settings.
-  const args = [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(root, 'bench/ceiling.ts')];
+  const args = [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(root, 'bench/ceiling.ts'), kind];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -33,6 +37,54 @@ async function startCeiling(): Promise<{ url: string; child: ChildProcess }> {
     createInterface({ input: child.stdout }).once('line', resolve);
   });
   return { url, child };
+}
+
+/**
+ * wrk (C, one thread) when it is installed and BENCH_CLIENT is not `autocannon`: a JavaScript
+ * load generator shares this machine's cores with the server and, at tens of thousands of
+ * requests a second, measures itself as much as the server. autocannon for what wrk cannot send
+ * here (bodies) and where wrk is missing.
+ */
+const wrkAvailable =
+  process.env.BENCH_CLIENT !== 'autocannon' &&
+  spawnSync('wrk', ['--version'], { encoding: 'utf8' }).error === undefined;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'agora-bench-wrk-'));
+
+function parseWrkMs(text: string, label: string): number | undefined {
+  const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(text);
+  if (!m?.[1]) return undefined;
+  const scale = m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1;
+  return Math.round(Number(m[1]) * scale * 100) / 100;
+}
+
+function wrkRun(url: string, s: HttpScenario, seconds: number): Row {
+  const args = ['-t1', `-c${s.connections ?? connections}`, `-d${seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(s.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  if (s.paths) {
+    const script = path.join(scratch, 'paths.lua');
+    const list = s.paths.map((p) => JSON.stringify(p)).join(', ');
+    writeFileSync(
+      script,
+      `local paths = { ${list} }\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n`,
+    );
+    args.push('-s', script);
+  }
+  args.push(url);
+  const out = spawnSync('wrk', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const text = out.stdout;
+  const total = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const expected = s.expect ?? 200;
+  const wrong = expected >= 200 && expected < 300 ? non2xx : total - non2xx;
+  return {
+    name: s.name,
+    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0)),
+    p50: parseWrkMs(text, '50%'),
+    p99: parseWrkMs(text, '99%'),
+    errors: socketErrors + wrong,
+  };
 }
 
 interface Row {
@@ -44,11 +96,19 @@ interface Row {
   ratio?: number;
   /** The ceiling's req/s measured just before this scenario, at its connection count. */
   ceiling?: number;
+  /** For a light route: bare node:http's req/s measured just before, and the ratio to it. */
+  bare?: number;
+  bareRatio?: number;
   extra?: Record<string, number | string>;
 }
 
 async function load(base: string, s: HttpScenario): Promise<Row> {
   const chosen = s.setup ? await s.setup(base) : undefined;
+  if (wrkAvailable && (s.method ?? 'GET') === 'GET' && s.body === undefined) {
+    const url = `${base}${chosen?.path ?? s.path}`;
+    wrkRun(url, s, 1); // warm-up: JIT, pools, caches
+    return wrkRun(url, s, duration);
+  }
   const opts = {
     url: `${base}${chosen?.path ?? s.path}`,
     method: s.method ?? 'GET',
@@ -81,10 +141,12 @@ const ceilingScenario: HttpScenario = (() => {
   return found;
 })();
 
-/** A fresh Agora on a fresh data directory. */
-async function freshAgora(): Promise<{ url: string; stop(): Promise<void> }> {
+/** A fresh Agora on a fresh data directory, with `env` (AGORA_* settings). */
+async function freshAgora(
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
-  const agora = await startAgora(dataDir);
+  const agora = await startAgora(dataDir, env);
   return {
     url: agora.url,
     async stop() {
@@ -94,8 +156,42 @@ async function freshAgora(): Promise<{ url: string; stop(): Promise<void> }> {
   };
 }
 
+const ratio = (rps: number | undefined, of: number | undefined): number | undefined =>
+  rps !== undefined && of ? Math.round((rps / of) * 1000) / 1000 : undefined;
+
+/**
+ * The market query on a fresh single-process Agora, then on a fresh `--workers 2` one, back to
+ * back: what the second core adds, in the same run.
+ */
+async function workersRow(): Promise<Row[]> {
+  const query: HttpScenario = {
+    kind: 'http',
+    name: 'workers: GET /market/query/1, --workers 1',
+    target: 'agora',
+    path: '/market/query/1',
+  };
+  const rows: Row[] = [];
+  for (const workers of ['1', '2']) {
+    const agora = await freshAgora({ AGORA_WORKERS: workers });
+    try {
+      rows.push(
+        await load(agora.url, {
+          ...query,
+          name: `workers: GET /market/query/1, --workers ${workers}`,
+        }),
+      );
+    } finally {
+      await agora.stop();
+    }
+  }
+  const [one, two] = rows;
+  if (one && two) two.extra = { x_one_worker: ratio(two.rps, one.rps) ?? 'n/a' };
+  return rows;
+}
+
 async function main(): Promise<void> {
-  const ceiling = await startCeiling();
+  const ceiling = await startCeiling('fastify');
+  const bare = await startCeiling('http');
   const rows: Row[] = [];
   // Each module is measured on a server of its own: one module's load (a hundred thousand
   // orders, thousands of queue tokens, gigabytes of uploads) must not weigh on the next one's.
@@ -120,32 +216,45 @@ async function main(): Promise<void> {
       } else {
         // This machine's speed drifts over minutes: each figure is divided by a ceiling measured
         // just before it, under the same load.
-        const before = await load(ceiling.url, {
-          ...ceilingScenario,
-          connections: s.connections ?? connections,
-        });
+        const conns = s.connections ?? connections;
+        const before = await load(ceiling.url, { ...ceilingScenario, connections: conns });
+        const bareBefore = s.light
+          ? await load(bare.url, { ...ceilingScenario, connections: conns })
+          : undefined;
         const row = await load(agora.url, s);
         row.ceiling = before.rps;
-        if (row.rps !== undefined && before.rps)
-          row.ratio = Math.round((row.rps / before.rps) * 1000) / 1000;
+        row.ratio = ratio(row.rps, before.rps);
+        if (bareBefore) {
+          row.bare = bareBefore.rps;
+          row.bareRatio = ratio(row.rps, bareBefore.rps);
+        }
         rows.push(row);
       }
     }
+    await agora?.stop();
+    agora = null;
+    if (!only || 'workers: GET /market/query/1, --workers'.includes(only)) {
+      process.stderr.write('… workers: GET /market/query/1, --workers 1 then 2\n');
+      rows.push(...(await workersRow()));
+    }
   } finally {
     ceiling.child.kill('SIGTERM');
+    bare.child.kill('SIGTERM');
     await agora?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   }
   for (const r of rows) if (r.name.startsWith('ceiling')) r.ratio = 1;
 
   const pad = (v: string | number | undefined, n: number): string => String(v ?? '').padStart(n);
   process.stdout.write(
-    `\nAgora bench — ${duration}s per scenario, ${connections} connections, ${os.cpus().length} cores, Node ${process.version}\n\n`,
+    `\nAgora bench — ${duration}s per scenario, ${connections} connections, ${os.cpus().length} cores, Node ${process.version}, load by ${wrkAvailable ? 'wrk (GET) and autocannon' : 'autocannon'}\n` +
+      `ceiling: bare Fastify, measured just before each row; node:http: bare node:http, before each light route\n\n`,
   );
   process.stdout.write(
-    `${'scenario'.padEnd(52)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('ceiling', 9)}${pad('× ceiling', 11)}\n`,
+    `${'scenario'.padEnd(52)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('ceiling', 9)}${pad('× ceiling', 11)}${pad('node:http', 11)}${pad('× node:http', 13)}\n`,
   );
   for (const r of rows) {
-    if (r.extra) {
+    if (r.extra && r.rps === undefined) {
       process.stdout.write(
         `${r.name.padEnd(52)}  ${Object.entries(r.extra)
           .map(([k, v]) => `${k}=${v}`)
@@ -153,7 +262,13 @@ async function main(): Promise<void> {
       );
     } else {
       process.stdout.write(
-        `${r.name.padEnd(52)}${pad(r.rps, 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.ceiling, 9)}${pad(r.ratio?.toFixed(3), 11)}\n`,
+        `${r.name.padEnd(52)}${pad(r.rps, 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.ceiling, 9)}${pad(r.ratio?.toFixed(3), 11)}${pad(r.bare, 11)}${pad(r.bareRatio?.toFixed(3), 13)}${
+          r.extra
+            ? `  ${Object.entries(r.extra)
+                .map(([k, v]) => `${k}=${v}`)
+                .join('  ')}`
+            : ''
+        }\n`,
       );
     }
   }

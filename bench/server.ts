@@ -1,5 +1,6 @@
 /** Starting Agora (the built `dist/`) as its own process for the bench, with extra settings. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,11 +62,11 @@ export async function startAgora(
       String(port),
       '--data-dir',
       dataDir,
-      '--log-level',
-      'warn',
     ],
     {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The default log level (info), as every user runs it: one line per request, written to
+      // a file as a service manager would collect them, not to the terminal.
+      stdio: ['ignore', openSync(path.join(dataDir, 'stdout.log'), 'a'), 'inherit'],
       // As `npm start` and bin/agora.js set it (docs/development.md, Memory).
       env: { MALLOC_ARENA_MAX: '2', ...process.env, AGORA_CONFIG: '', ...env },
     },

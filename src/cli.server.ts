@@ -113,8 +113,13 @@ export async function serve(options: ServerFlags): Promise<void> {
     exitOnSignals(server);
   } catch (err) {
     const code = failStart(err);
-    if (config) await mailStartupFailure(config, err, code);
+    // The workers of a cluster fail alike: one mail, from the first.
+    if (config && (cluster.isPrimary || cluster.worker?.id === 1)) {
+      await mailStartupFailure(config, err, code);
+    }
     process.exitCode = code;
+    // A worker's channel to its primary would keep it alive: exit, the primary sees the code.
+    if (cluster.isWorker) process.exit(code);
   }
 }
 

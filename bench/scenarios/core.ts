@@ -65,7 +65,7 @@ async function publishThroughAdmin(baseUrl: string): Promise<void> {
 
 export const coreScenarios: Scenario[] = [
   { kind: 'http', name: 'ceiling: bare Fastify GET /', target: 'ceiling', path: '/' },
-  { kind: 'http', name: 'core: GET /healthz', target: 'agora', path: '/healthz' },
+  { kind: 'http', name: 'core: GET /healthz', target: 'agora', path: '/healthz', light: true },
   { kind: 'http', name: 'core: GET /api/info', target: 'agora', path: '/api/info' },
   {
     kind: 'http',

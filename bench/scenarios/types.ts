@@ -5,6 +5,11 @@ export interface HttpScenario {
   name: string;
   /** Which server: the bare Fastify ceiling or Agora. */
   target: 'ceiling' | 'agora';
+  /**
+   * A light route (little work of its own): also measured against bare `node:http`, the harder
+   * ceiling, just before it.
+   */
+  light?: boolean;
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** Several paths taken in rotation instead of `path` alone. */

@@ -4,10 +4,11 @@
  * `/metrics` counts both, a killed worker is replaced, and SIGTERM stops everything cleanly.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helper.js';
 import { CARD } from '../market/helpers.js';
-import { startServerProcess, type ServerProcess } from '../process.js';
+import { runCli, startServerProcess, type ServerProcess } from '../process.js';
 import { openWs, type WsClient } from '../realtime-clients.js';
 
 const json = { 'content-type': 'application/json' };
@@ -227,4 +228,29 @@ describe('agora serve --workers 2 on SQLite', () => {
     expect(now.filter((pid) => workers.includes(pid))).toEqual([]);
     workers = now;
   }, 90_000);
+});
+
+describe('agora serve --workers 2 that cannot start', () => {
+  it('stops with the exit code of a worker that cannot listen', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const result = await runCli([
+        'serve',
+        '--port',
+        String(port),
+        '--data-dir',
+        tempDir(),
+        '--workers',
+        '2',
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('EADDRINUSE');
+      expect(result.stdout).toContain('a worker failed to start; stopping the cluster');
+    } finally {
+      taken.close();
+    }
+  });
 });

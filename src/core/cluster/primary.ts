@@ -65,36 +65,50 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   /** A new worker; resolves once it listens, rejects if it exits before. */
   const fork = (): Promise<Worker> => {
     const worker = cluster.fork({ [WORKER_ENV]: '1' });
-    startedAt.set(worker, Date.now());
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null): void => {
-        reject(new Error(`worker ${worker.process.pid} exited with ${code} before it listened`));
+        reject(new WorkerStartError(worker.process.pid, code ?? 1));
       };
       worker.once('exit', onExit);
       worker.once('listening', (address) => {
         listeningPort ??= address.port;
+        startedAt.set(worker, Date.now());
         worker.off('exit', onExit);
         resolve(worker);
       });
     });
   };
 
+  /** Starts a worker in place of one that died, after `pause`; tries again until one starts. */
+  const replace = (): void => {
+    setTimeout(() => {
+      if (stopping) return;
+      fork().then(
+        (w) => {
+          logger.info({ worker: w.process.pid }, 'worker replaced');
+        },
+        (err: unknown) => {
+          pause = Math.min(MAX_RESTART_PAUSE_MS, Math.max(250, pause * 2));
+          logger.error({ err, restart_in_ms: pause }, 'replacement worker failed to start');
+          replace();
+        },
+      );
+    }, pause).unref();
+  };
+
   cluster.on('exit', (worker, code, signal) => {
-    const lived = Date.now() - (startedAt.get(worker) ?? 0);
+    // A worker that never listened is reported by `fork`'s promise.
+    const since = startedAt.get(worker);
+    if (since === undefined) return;
     startedAt.delete(worker);
     if (stopping || retiring.delete(worker)) return;
+    const lived = Date.now() - since;
     pause = lived > STABLE_AFTER_MS ? 0 : Math.min(MAX_RESTART_PAUSE_MS, Math.max(250, pause * 2));
     logger.error(
       { worker: worker.process.pid, code, signal, restart_in_ms: pause },
       'worker died; starting another',
     );
-    setTimeout(() => {
-      if (stopping) return;
-      fork().then(
-        (w) => logger.info({ worker: w.process.pid }, 'worker replaced'),
-        (err: unknown) => logger.error({ err }, 'replacement worker failed to start'),
-      );
-    }, pause).unref();
+    replace();
   });
 
   // Start: a worker that cannot start (database down, port taken) stops the whole cluster with its
@@ -105,8 +119,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   } catch (err) {
     stopping = true;
     logger.error({ err }, 'a worker failed to start; stopping the cluster');
-    const codes = await stopAll(live(), 'SIGTERM', config);
-    return Math.max(1, ...codes);
+    await stopAll(live(), 'SIGTERM', config);
+    // The failed worker's own code (2: a dependency is down, 1: e.g. the port is taken).
+    return err instanceof WorkerStartError ? Math.max(1, err.code) : 1;
   }
   logger.info(
     {
@@ -158,6 +173,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         });
     });
   });
+}
+
+class WorkerStartError extends Error {
+  override name = 'WorkerStartError';
+  constructor(
+    pid: number | undefined,
+    readonly code: number,
+  ) {
+    super(`worker ${pid} exited with code ${code} before it listened`);
+  }
 }
 
 function reply(message: { agora: string; id?: number }): Record<string, unknown> {

@@ -17,7 +17,13 @@ async function changePrice(baseUrl: string): Promise<void> {
 }
 
 export const scenarios: Scenario[] = [
-  { kind: 'http', name: 'market: GET /market/query/1', target: 'agora', path: '/market/query/1' },
+  {
+    kind: 'http',
+    name: 'market: GET /market/query/1',
+    target: 'agora',
+    path: '/market/query/1',
+    light: true,
+  },
   { kind: 'http', name: 'market: GET /product/ (list)', target: 'agora', path: '/product/' },
   {
     kind: 'http',

@@ -137,6 +137,7 @@ export const scenarios: Scenario[] = [
     path: '/tax/',
     paths: QUERIES,
     headers: { authorization: AUTH },
+    light: true,
   },
   { kind: 'custom', name: 'tax: bare engine (in-process)', run: engine },
   {
