@@ -53,6 +53,53 @@ describe('logging', () => {
     }
   });
 
+  it('writes one line for a tax request: its audit line, which says what the request line would', async () => {
+    const dir = tempDir();
+    const logFile = path.join(dir, 'agora.log');
+    const database = await createTestDatabase('sqlite');
+    const config = loadConfig({
+      env: {},
+      cwd: dir,
+      overrides: { db: database.url, data_dir: dir, log_file: logFile, log_level: 'info' },
+    });
+    const logger = createLogger({ ...config, log_stdout: false });
+    const app = await buildApp(config, { logger });
+    try {
+      const admin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+      const computed = await app.inject({
+        url: '/tax/?married=yes&children=2&salary=55555',
+        headers: { authorization: admin },
+      });
+      const refused = await app.inject({ url: '/tax/?married=yes&children=2&salary=55555' });
+      expect([computed.statusCode, refused.statusCode]).toEqual([200, 401]);
+      await new Promise<void>((resolve, reject) =>
+        logger.flush((err) => (err ? reject(err) : resolve())),
+      );
+      const lines = readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const of = (id: unknown) => lines.filter((l) => l.req_id === id);
+      expect(of(computed.headers['x-request-id'])).toEqual([
+        expect.objectContaining({
+          msg: 'tax computed',
+          method: 'GET',
+          url: '/tax/?married=yes&children=2&salary=55555',
+          status: 200,
+          user: 'admin',
+          result: expect.objectContaining({ tax: 2814 }),
+        }),
+      ]);
+      // Refused before the route's work: no audit line, so the request line says it.
+      expect(of(refused.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ msg: 'request completed', status: 401 }),
+      ]);
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+
   it('flush waits until every line is in the file', async () => {
     // File only: the test above covers file and stdout; here the lines would flood the output.
     const file = path.join(tempDir(), 'flush.log');
