@@ -101,6 +101,9 @@ export function exitOnSignals(server: RunningServer): void {
     primaryChannel().onLost(() => {
       onSignal('disconnect');
     });
+    // SIGUSR2 asks the primary for a rolling restart; sent to the whole group (systemctl kill),
+    // it must not end the workers at once (Node's default for it).
+    process.on('SIGUSR2', () => undefined);
   }
   // Log rotation: logrotate renames the files, then sends SIGHUP; we reopen them by path.
   process.on('SIGHUP', () => {

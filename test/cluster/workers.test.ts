@@ -199,6 +199,10 @@ describe('agora serve --workers 2 on SQLite', () => {
     for (let i = 0; i < 10; i++) ids.push((await freshGet(`${server.url}/after-kill/${i}`)).id);
     await Promise.all(ids.map((rid) => server.waitForLog(/^request completed$/, { req_id: rid })));
     expect(pidsOf(server, ids)).toEqual(new Set([survivor, Number(replaced.worker)]));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^agora_cluster_worker_replacements_total 1$/m);
+    expect(text).toMatch(/^agora_cluster_workers 2$/m);
+    workers = [survivor, Number(replaced.worker)];
   }, 90_000);
 
   it('restarts the workers one by one on SIGUSR2, answering all the while', async () => {

@@ -9,7 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { hostClusterBus } from '../bus/cluster.js';
 import { createMemoryBus } from '../bus/memory.js';
@@ -40,13 +40,29 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     ? null
     : hostClusterBus(createMemoryBus({ history: config.realtime.history, logger }), live, logger);
   const aggregator = new AggregatorRegistry();
+  // The primary's own figures, after the workers' sum on every scrape.
+  const own = new Registry();
+  new Gauge({
+    name: 'agora_cluster_workers',
+    help: 'Worker processes serving requests',
+    registers: [own],
+    collect() {
+      this.set(live().length);
+    },
+  });
+  const replacements = new Counter({
+    name: 'agora_cluster_worker_replacements_total',
+    help: 'Workers started in place of one that died',
+    registers: [own],
+  });
   // Constructed for its effect: from now on it answers the workers' login limiters (tax).
   new RateLimiterClusterMaster();
   cluster.on('message', (worker, message: unknown) => {
     onBus?.(worker, message);
     if (isAgoraMessage(message, 'metrics') && message.op === 'collect') {
-      aggregator.clusterMetrics().then(
-        (result) => worker.isConnected() && worker.send({ ...reply(message), result }),
+      Promise.all([aggregator.clusterMetrics(), own.metrics()]).then(
+        ([workers, primary]) =>
+          worker.isConnected() && worker.send({ ...reply(message), result: workers + primary }),
         (err: unknown) =>
           worker.isConnected() && worker.send({ ...reply(message), error: String(err) }),
       );
@@ -85,6 +101,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       if (stopping) return;
       fork().then(
         (w) => {
+          replacements.inc();
           logger.info({ worker: w.process.pid }, 'worker replaced');
         },
         (err: unknown) => {
