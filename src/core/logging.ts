@@ -45,10 +45,10 @@ export class LogFileError extends Error {
 
 /**
  * Asynchronous destinations write in batches: a line waits in memory until this many bytes are
- * buffered, or for at most `LOG_FLUSH_MS`. One write call then carries dozens of request lines
+ * buffered, or for at most `LOG_FLUSH_MS`. One write call then carries about ten request lines
  * instead of one each. (Not more: sonic-boom measures the whole pending batch on every line.)
- * pino writes what is buffered synchronously when the process exits (a
- * crash included); a signal is handled by the server, which flushes before it exits.
+ * pino writes what is buffered synchronously when the process exits, on a crash too; on a
+ * signal the server flushes before it exits.
  */
 export const LOG_BATCH_BYTES = 2048;
 /**
