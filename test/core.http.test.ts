@@ -34,7 +34,51 @@ describe('request ids', () => {
   });
 });
 
-describe('errors are JSON, never HTML', () => {
+describe('errors in a browser', () => {
+  const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+  it('answers a mistyped URL with an HTML page: status, what happened, request id, a way back', async () => {
+    const res = await t.app.inject({
+      url: "/nope/it's&<b>",
+      headers: { accept: navigation },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toContain('<title>404 Not Found · Agora</title>');
+    expect(res.body).toContain('<meta name="viewport"');
+    expect(res.body).toContain(`<code>${String(res.headers['x-request-id'])}</code>`);
+    expect(res.body).toContain('<a href="/">Back to Agora</a>');
+    // The path is shown as text, never as markup.
+    expect(res.body).toContain('/nope/it&#39;s&#38;');
+    expect(res.body).not.toContain('<b>');
+  });
+
+  it('shows an unexpected failure as a 500 page that leaks nothing', async () => {
+    const res = await t.app.inject({ url: '/echo/boom', headers: { accept: navigation } });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toContain('<h1>500 Internal Server Error</h1>');
+    expect(res.body).toContain('<p>Internal server error</p>');
+    expect(res.body).not.toContain('secret');
+    expect(res.body).not.toContain('/srv');
+  });
+
+  it('keeps JSON for scripts, API clients and anything but a GET', async () => {
+    for (const accept of ['*/*', 'application/json', 'application/json, text/html']) {
+      const res = await t.app.inject({ url: '/nope', headers: { accept } });
+      expect(res.headers['content-type'], accept).toMatch(/^application\/json/);
+    }
+    const post = await t.app.inject({
+      method: 'POST',
+      url: '/nope',
+      headers: { accept: navigation },
+    });
+    expect(post.headers['content-type']).toMatch(/^application\/json/);
+  });
+});
+
+describe('errors are JSON for API clients', () => {
   it('answers an unknown route with a 404 JSON error carrying the request id', async () => {
     const res = await t.app.inject({ url: '/nope' });
     expect(res.statusCode).toBe(404);

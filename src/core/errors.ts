@@ -245,6 +245,47 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   socket.destroySoon();
 }
 
+/**
+ * A browser opening a URL (a navigation asks for HTML first); scripts, API clients and the
+ * originals' clients ask for JSON or anything, and keep the JSON envelope.
+ */
+export function isPageRequest(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const accept = request.headers.accept;
+  return typeof accept === 'string' && /^\s*text\/html\b/i.test(accept);
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The error as a small page: what happened, the request id to quote, and a way back. */
+export function errorPage(error: ErrorInfo): string {
+  const title = `${error.status} ${STATUS_CODES[error.status] ?? 'Error'}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Agora</title>
+<style>
+:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
+body { max-width: 40rem; margin: 3rem auto; padding: 0 1rem; }
+code { overflow-wrap: anywhere; }
+a { color: inherit; }
+</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(error.message)}</p>
+<p>Request id: <code>${escapeHtml(error.requestId)}</code>. Quote it when you report this.</p>
+<p><a href="/">Back to Agora</a></p>
+</main>
+</body>
+</html>
+`;
+}
+
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
   const envelopes: { prefix: string; envelope: ErrorEnvelope }[] = [];
   // A second router that only knows which paths exist, to tell 405 from 404.
@@ -282,6 +323,13 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
   });
 
   app.decorate('sendError', (request: FastifyRequest, reply: FastifyReply, error: ErrorInfo) => {
+    if (isPageRequest(request)) {
+      return reply
+        .code(error.status)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(errorPage(error));
+    }
     return reply
       .code(error.status)
       .type('application/json; charset=utf-8')
