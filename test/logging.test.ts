@@ -4,37 +4,62 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger, LogFileError } from '../src/core/logging.js';
 import { createTestDatabase, tempDir } from './helper.js';
 
+/** Resolves once every line `logger` was given is in its files. */
+function flushed(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    logger.flush((err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** The JSON lines of a log file. */
+function jsonLines(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** An app on SQLite at `info`, logging to a file of its own (and stdout unless told not to). */
+async function appLoggingToFile(options: { stdout: boolean }) {
+  const dir = tempDir();
+  const logFile = path.join(dir, 'logs', 'agora.log');
+  const database = await createTestDatabase('sqlite');
+  const config = loadConfig({
+    env: {},
+    cwd: dir,
+    overrides: { db: database.url, data_dir: dir, log_file: logFile, log_level: 'info' },
+  });
+  const logger = createLogger({ ...config, log_stdout: options.stdout });
+  const app = await buildApp(config, { logger });
+  return {
+    app,
+    logger,
+    logFile,
+    close: async (): Promise<void> => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
 describe('logging', () => {
   it('writes one JSON line per request to the log file, tagged with the request id', async () => {
-    const dir = tempDir();
-    const logFile = path.join(dir, 'logs', 'agora.log');
-    const database = await createTestDatabase('sqlite');
-    const config = loadConfig({
-      env: {},
-      cwd: dir,
-      overrides: { db: database.url, data_dir: dir, log_file: logFile, log_level: 'info' },
-    });
-    const logger = createLogger(config);
-    const app = await buildApp(config, { logger });
+    const { app, logger, logFile, close } = await appLoggingToFile({ stdout: true });
     try {
       const res = await app.inject({
         url: '/nope?x=1',
         headers: { authorization: 'Bearer do-not-log-me' },
       });
       const quiet = await app.inject({ url: '/healthz' });
-      await new Promise<void>((resolve, reject) =>
-        logger.flush((err) => (err ? reject(err) : resolve())),
-      );
-      const lines = readFileSync(logFile, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      await flushed(logger);
+      const lines = jsonLines(logFile);
       const mine = lines.filter((l) => l.req_id === res.headers['x-request-id']);
       expect(mine).toEqual([
         expect.objectContaining({
@@ -48,22 +73,12 @@ describe('logging', () => {
       expect(lines.some((l) => l.req_id === quiet.headers['x-request-id'])).toBe(false);
       expect(readFileSync(logFile, 'utf8')).not.toContain('do-not-log-me');
     } finally {
-      await app.close();
-      await database.drop();
+      await close();
     }
   });
 
   it('writes one line for a tax request: its audit line, which says what the request line would', async () => {
-    const dir = tempDir();
-    const logFile = path.join(dir, 'agora.log');
-    const database = await createTestDatabase('sqlite');
-    const config = loadConfig({
-      env: {},
-      cwd: dir,
-      overrides: { db: database.url, data_dir: dir, log_file: logFile, log_level: 'info' },
-    });
-    const logger = createLogger({ ...config, log_stdout: false });
-    const app = await buildApp(config, { logger });
+    const { app, logger, logFile, close } = await appLoggingToFile({ stdout: false });
     try {
       const admin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
       const computed = await app.inject({
@@ -72,13 +87,8 @@ describe('logging', () => {
       });
       const refused = await app.inject({ url: '/tax/?married=yes&children=2&salary=55555' });
       expect([computed.statusCode, refused.statusCode]).toEqual([200, 401]);
-      await new Promise<void>((resolve, reject) =>
-        logger.flush((err) => (err ? reject(err) : resolve())),
-      );
-      const lines = readFileSync(logFile, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      await flushed(logger);
+      const lines = jsonLines(logFile);
       const of = (id: unknown) => lines.filter((l) => l.req_id === id);
       expect(of(computed.headers['x-request-id'])).toEqual([
         expect.objectContaining({
@@ -95,8 +105,7 @@ describe('logging', () => {
         expect.objectContaining({ msg: 'request completed', status: 401 }),
       ]);
     } finally {
-      await app.close();
-      await database.drop();
+      await close();
     }
   });
 
@@ -112,9 +121,7 @@ describe('logging', () => {
     // Enough lines that the asynchronous writer is still busy when flush is called.
     const payload = 'x'.repeat(2000);
     for (let i = 0; i < 5000; i++) logger.info({ i, payload }, 'line');
-    await new Promise<void>((resolve, reject) => {
-      logger.flush((err) => (err ? reject(err) : resolve()));
-    });
+    await flushed(logger);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(5000);
     expect((JSON.parse(lines[4999] ?? '{}') as { i?: number }).i).toBe(4999);
@@ -229,7 +236,7 @@ describe('errors in log lines', () => {
       cause: Object.assign(new Error('inner'), { sql: `select ${blob}`, client: { secretKey: 7 } }),
     });
     logger.error({ err }, 'request failed');
-    await new Promise<void>((resolve, reject) => logger.flush((e) => (e ? reject(e) : resolve())));
+    await flushed(logger);
     const text = readFileSync(logFile, 'utf8');
     expect(text.length).toBeLessThan(8000);
     const line = JSON.parse(text) as { err: Record<string, unknown> & { cause: object } };
@@ -263,10 +270,7 @@ describe('node id', () => {
     });
     named.info('hello');
     unnamed.info('hello');
-    for (const logger of [named, unnamed])
-      await new Promise<void>((resolve, reject) =>
-        logger.flush((e) => (e ? reject(e) : resolve())),
-      );
+    for (const logger of [named, unnamed]) await flushed(logger);
     const [a, b] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { node: string });
     expect(a?.node).toBe('eu-1');
     expect(b?.node).toBe(`${hostname()}:${process.pid}`);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterToolsAvailable, dialects } from '../helper.js';
-import { inLedger, replenish, startBuyers } from '../faults/load.js';
+import { createProduct, inLedger, startBuyers } from '../faults/load.js';
 import { CARD } from '../market/helpers.js';
 import { openSse, openWs, type WsClient } from '../realtime-clients.js';
 import { expectNoSilentGap, setPrice, sseSeen, wsFrames, type Seen } from '../realtime-checks.js';
@@ -19,17 +19,6 @@ import { startCluster, type Cluster } from './cluster.js';
 
 const serverDialects = dialects().filter((d): d is 'postgres' | 'mysql' => d !== 'sqlite');
 const json = { 'content-type': 'application/json' };
-
-async function createProduct(base: string, price: number, stock: number): Promise<number> {
-  const res = await fetch(`${base}/product/`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ description: `p-${randomBytes(3).toString('hex')}`, price }),
-  });
-  const id = ((await res.json()) as { data: { id: number } }).data.id;
-  await replenish(base, id, stock);
-  return id;
-}
 
 const wsUrl = (port: number, topic: string): string => `ws://127.0.0.1:${port}/ws?topics=${topic}`;
 

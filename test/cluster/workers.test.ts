@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helper.js';
+import { createProduct, replenish } from '../faults/load.js';
 import { CARD } from '../market/helpers.js';
 import { runCli, startServerProcess, type ServerProcess } from '../process.js';
 import { openWs, type WsClient } from '../realtime-clients.js';
@@ -70,12 +71,7 @@ describe('agora serve --workers 2 on SQLite', () => {
   });
 
   it('brings a purchase made on one worker to WebSocket clients on both', async () => {
-    const created = await fetch(`${server.url}/product/`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ description: 'cluster milk', price: 3 }),
-    });
-    const id = ((await created.json()) as { data: { id: number } }).data.id;
+    const id = await createProduct(server.url, 3, 0);
     // Connections opened one after the other go to the workers in turn.
     const clients: WsClient[] = [];
     for (let i = 0; i < 4; i++) {
@@ -84,12 +80,7 @@ describe('agora serve --workers 2 on SQLite', () => {
       clients.push(ws);
     }
     try {
-      const replenished = await fetch(`${server.url}/market/replenish/${id}`, {
-        method: 'PUT',
-        headers: json,
-        body: JSON.stringify({ amount: 5 }),
-      });
-      expect(replenished.status).toBe(200);
+      await replenish(server.url, id, 5);
       const bought = await fetch(`${server.url}/market/buy/${id}`, {
         method: 'POST',
         headers: json,
@@ -111,17 +102,7 @@ describe('agora serve --workers 2 on SQLite', () => {
   });
 
   it('sells exactly the stock of 50 to 200 buyers spread over both workers', async () => {
-    const created = await fetch(`${server.url}/product/`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ description: 'cluster bread', price: 2 }),
-    });
-    const id = ((await created.json()) as { data: { id: number } }).data.id;
-    await fetch(`${server.url}/market/replenish/${id}`, {
-      method: 'PUT',
-      headers: json,
-      body: JSON.stringify({ amount: 50 }),
-    });
+    const id = await createProduct(server.url, 2, 50);
     const answers = await Promise.all(
       Array.from(
         { length: 200 },

@@ -4,6 +4,7 @@
  * module's JSON envelope with its request id, no request left hanging, and every acknowledged
  * purchase in the ledger afterwards.
  */
+import { randomBytes } from 'node:crypto';
 import type { RowDataPacket } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
@@ -165,4 +166,20 @@ export async function replenish(baseUrl: string, id: number, amount: number): Pr
   });
   await res.text();
   if (res.status !== 200) throw new Error(`replenish ${id}: HTTP ${res.status}`);
+}
+
+/** Creates a product through a running server with `stock` in stock (new products have none). */
+export async function createProduct(
+  baseUrl: string,
+  price: number,
+  stock: number,
+): Promise<number> {
+  const res = await fetch(`${baseUrl}/product/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ description: `p-${randomBytes(3).toString('hex')}`, price }),
+  });
+  const id = ((await res.json()) as { data: { id: number } }).data.id;
+  if (stock > 0) await replenish(baseUrl, id, stock);
+  return id;
 }

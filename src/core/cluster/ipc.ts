@@ -5,10 +5,7 @@
  * own metric requests) pass by.
  */
 import cluster from 'node:cluster';
-import { CLUSTER_WORKER_ENV, startedAsClusterWorker } from '../config.js';
-
-/** Set by the primary in each worker's environment. */
-export const WORKER_ENV = CLUSTER_WORKER_ENV;
+import { startedAsClusterWorker } from '../config.js';
 
 /** Whether this process is a worker of an Agora cluster (its primary relays events, metrics). */
 export function isClusterWorker(): boolean {

@@ -13,9 +13,9 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { hostClusterBus } from '../bus/cluster.js';
 import { createMemoryBus } from '../bus/memory.js';
-import type { Config } from '../config.js';
+import { CLUSTER_WORKER_ENV, type Config } from '../config.js';
 import { reopenLogFiles } from '../logging.js';
-import { isAgoraMessage, WORKER_ENV } from './ipc.js';
+import { isAgoraMessage } from './ipc.js';
 
 /** A worker that dies sooner than this after it started is restarted after a growing pause. */
 const STABLE_AFTER_MS = 10_000;
@@ -70,7 +70,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   });
 
   let stopping = false;
-  let exitCode = 0;
   let pause = 0;
   const startedAt = new Map<Worker, number>();
   /** The port the workers share (the one chosen for them when `port` is 0). */
@@ -80,7 +79,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
 
   /** A new worker; resolves once it listens, rejects if it exits before. */
   const fork = (): Promise<Worker> => {
-    const worker = cluster.fork({ [WORKER_ENV]: '1' });
+    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null): void => {
         reject(new WorkerStartError(worker.process.pid, code ?? 1));
@@ -168,9 +167,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       stopping = true;
       logger.info({ signal, workers: live().length }, 'stopping the cluster');
       void stopAll(live(), signal, config).then((codes) => {
-        exitCode = Math.max(0, ...codes);
-        logger.info({ code: exitCode }, 'cluster stopped');
-        resolve(exitCode);
+        const code = Math.max(0, ...codes);
+        logger.info({ code }, 'cluster stopped');
+        resolve(code);
       });
     };
     process.on('SIGTERM', stop);
