@@ -52,13 +52,17 @@ export function buy(
   app: FastifyInstance,
   id: number | string,
   amount: unknown,
-  options: { card?: unknown; key?: string } = {},
+  options: { card?: unknown; key?: string; expectedPrice?: unknown } = {},
 ): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: `/market/buy/${id}`,
     headers: options.key ? { 'idempotency-key': options.key } : {},
-    payload: { amount, credit_card: options.card ?? CARD },
+    payload: {
+      amount,
+      credit_card: options.card ?? CARD,
+      ...(options.expectedPrice === undefined ? {} : { expected_price: options.expectedPrice }),
+    },
   });
 }
 

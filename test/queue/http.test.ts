@@ -100,10 +100,12 @@ describe('queue over HTTP', () => {
 
     expect((await t.app.inject({ url: '/queue/tokens/A00' })).json()).toMatchObject({
       state: 'serving',
+      estimated_wait_s: null,
     });
     expect((await t.app.inject({ url: '/queue/tokens/A01' })).json()).toMatchObject({
       state: 'head',
       position: 1,
+      estimated_wait_s: 0,
     });
     expect((await t.app.inject({ url: '/queue' })).json()).toMatchObject({
       head: 'A01',

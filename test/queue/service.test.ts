@@ -56,7 +56,12 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
     expect(await h.service.status('A00')).toMatchObject({
       state: 'head',
       deadline: new Date(t0 + 60 * S).toISOString(),
+      estimatedWaitS: 0,
     });
+    // A02 waits at most for A00's window and A01's: 120 s, 119 once a second has passed.
+    expect(await h.service.status('A02')).toMatchObject({ position: 3, estimatedWaitS: 120 });
+    h.clock.now = t0 + S;
+    expect(await h.service.status('A02')).toMatchObject({ position: 3, estimatedWaitS: 119 });
 
     h.clock.now = t0 + 60 * S - 1;
     expect((await h.service.board()).head).toBe('A00');
@@ -65,7 +70,11 @@ describe.each(dialects())('queue rules on %s (injected clock)', (dialect) => {
     const board = await h.service.board();
     expect(board).toMatchObject({ head: 'A02', waiting: [], length: 1 });
     expect(board.deadline).toBe(new Date(t0 + 180 * S).toISOString());
-    expect(await h.service.status('A00')).toMatchObject({ state: 'expired' });
+    expect(await h.service.status('A00')).toMatchObject({
+      state: 'expired',
+      position: null,
+      estimatedWaitS: null,
+    });
     const removed = h.events.filter((e) => e.type === 'token-removed').map((e) => e.data);
     expect(removed).toEqual([
       { token: 'A00', reason: 'expired', from: 'waiting' },

@@ -8,7 +8,8 @@ export type MarketErrorCode =
   | 'MARKET_BAD_REQUEST'
   | 'PRODUCT_NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_KEY_IN_PROGRESS';
+  | 'IDEMPOTENCY_KEY_IN_PROGRESS'
+  | 'PRICE_CHANGED';
 
 export type MarketError = AppError<MarketErrorCode>;
 
@@ -25,6 +26,14 @@ export const MarketErrors = {
       'IDEMPOTENCY_KEY_REUSED',
       422,
       'this Idempotency-Key was used with a different request',
+    ),
+  /** A buy made at `expected_price` while the product costs `price` now: nothing was bought. */
+  priceChanged: (expected: number, price: number): MarketError =>
+    new AppError(
+      'PRICE_CHANGED',
+      409,
+      `the price changed: it is ${price} now, not ${expected}; nothing was bought`,
+      { price },
     ),
   keyInProgress: (): MarketError =>
     new AppError(

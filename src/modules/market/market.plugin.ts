@@ -1,6 +1,7 @@
 /** The market's server part: its routes, service, periodic purge and seeding. */
 import type { ErrorEnvelope } from '../../core/errors.js';
 import { every } from '../../core/jobs.js';
+import { isRecord } from '../../core/validation.js';
 import type { ModuleRuntime } from '../../core/module.js';
 import { marketMigrations } from './migrations/index.js';
 import type { MarketConfig } from './market.config.js';
@@ -9,8 +10,14 @@ import { createMarketService } from './market.service.js';
 import type { MarketTables } from './market.tables.js';
 import type { TablesOf } from '../../core/db/tables.js';
 
-/** `{error, exe_id}` on every market and product URL, unknown ones included. */
-const marketEnvelope: ErrorEnvelope = (e) => ({ error: e.message, exe_id: e.requestId });
+/**
+ * `{error, exe_id}` on every market and product URL, unknown ones included; a changed price
+ * also says the price now (`price`), which a client confirms with.
+ */
+const marketEnvelope: ErrorEnvelope = (e) =>
+  e.code === 'PRICE_CHANGED' && isRecord(e.details)
+    ? { error: e.message, exe_id: e.requestId, price: e.details.price }
+    : { error: e.message, exe_id: e.requestId };
 
 export const marketRuntime: ModuleRuntime<MarketConfig> = {
   envelope: marketEnvelope,

@@ -101,19 +101,24 @@ export async function deleteProduct(db: Executor, id: number): Promise<boolean> 
   return result.numDeletedRows > 0n;
 }
 
-/** The purchase's one atomic step: takes `amount` only if that much is in stock. */
+/**
+ * The purchase's one atomic step: takes `amount` only if that much is in stock and, when the
+ * buyer named the price they saw, only at that price.
+ */
 export async function takeStock(
   db: Executor,
   id: number,
   amount: number,
   now: string,
+  expectedPrice?: number,
 ): Promise<boolean> {
-  const result = await db
+  let update = db
     .updateTable('market_products')
     .set({ quantity: sql`quantity - ${amount}`, updated_at: now })
     .where('id', '=', id)
-    .where('quantity', '>=', amount)
-    .executeTakeFirst();
+    .where('quantity', '>=', amount);
+  if (expectedPrice !== undefined) update = update.where('price', '=', expectedPrice);
+  const result = await update.executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 

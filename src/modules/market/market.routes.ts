@@ -13,6 +13,7 @@ import {
   Envelope,
   IdParams,
   MarketError,
+  PriceChangedError,
   Product,
   ProductBody,
   ProductStock,
@@ -128,11 +129,18 @@ export async function marketRoutes(
         description:
           'Not enough stock is still a 200, with status `Failure (insufficent quantity)` and cost 0. ' +
           'With an `Idempotency-Key` header, a retry replays the first answer (`Idempotent-Replayed: true`) ' +
-          'without buying twice; the same key with another body is a 422, and while the first is in progress a 409.',
+          'without buying twice; the same key with another body is a 422, and while the first is in progress a 409. ' +
+          'With `expected_price`, the purchase is made at that unit price or not at all: a changed price is a 409 ' +
+          'whose `price` is the price now, to confirm with.',
         params: IdParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
         body: BuyBody,
-        response: { 200: Envelope(BuyResult), 409: MarketError, 422: MarketError, ...errors },
+        response: {
+          200: Envelope(BuyResult),
+          409: PriceChangedError,
+          422: MarketError,
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -148,10 +156,18 @@ export async function marketRoutes(
         creditCard: input.value.creditCard,
         requestId: request.id,
         ...(key.value === undefined ? {} : { idempotencyKey: key.value }),
+        ...(input.value.expectedPrice === undefined
+          ? {}
+          : { expectedPrice: input.value.expectedPrice }),
       });
       switch (outcome.kind) {
         case 'not-found':
           throw notFound(request.params.id);
+        case 'price-changed':
+          throw MarketErrors.priceChanged(
+            input.value.expectedPrice ?? outcome.price,
+            outcome.price,
+          );
         case 'key-mismatch':
           throw MarketErrors.keyReused();
         case 'key-in-progress':

@@ -48,6 +48,13 @@ export const BuyBody = Type.Object({
     pattern: '^[0-9]{16}$',
     description: '16 ASCII digits; only the last 4 are stored',
   }),
+  expected_price: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_PRICE,
+      description: 'the unit price the buyer saw: bought at it, or a 409 if the price changed',
+    }),
+  ),
 });
 export const ReplenishBody = Type.Object({
   amount: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT }),
@@ -63,6 +70,12 @@ export const IdParams = Type.Object({
 });
 
 export const MarketError = Type.Object({ error: Type.String(), exe_id: Type.String() });
+/** A 409 of buy: another request's key in progress, or (with `price`) a changed price. */
+export const PriceChangedError = Type.Object({
+  error: Type.String(),
+  exe_id: Type.String(),
+  price: Type.Optional(Type.Integer({ description: 'the unit price now' })),
+});
 
 export function Envelope<T extends TSchema>(data: T) {
   return Type.Object({ data, exe_id: Type.String() });

@@ -52,6 +52,8 @@ export type BuyOutcome =
   | { kind: 'done'; result: BuyResult }
   | { kind: 'replayed'; result: BuyResult }
   | { kind: 'not-found' }
+  /** `expectedPrice` was given and the product costs `price` now: nothing was bought. */
+  | { kind: 'price-changed'; price: number }
   | { kind: 'key-mismatch' }
   | { kind: 'key-in-progress' };
 
@@ -61,6 +63,8 @@ export interface BuyRequest {
   creditCard: string;
   requestId: string;
   idempotencyKey?: string;
+  /** The unit price the buyer saw: the purchase is made at it, or not at all. */
+  expectedPrice?: number;
 }
 
 export type ReplenishOutcome =
@@ -114,6 +118,10 @@ export function createMarketService(deps: MarketServiceDeps) {
     result: BuyResult;
     quantity: number;
   }
+  /** Not made: the buyer expected another price (no stock taken, no order row). */
+  interface Repriced {
+    price: number;
+  }
 
   /** One purchase inside a transaction: conditional decrement, then the order row. */
   async function purchase(
@@ -121,13 +129,15 @@ export function createMarketService(deps: MarketServiceDeps) {
     request: BuyRequest,
     at: string,
     key: string | undefined,
-  ): Promise<Purchase | undefined> {
+  ): Promise<Purchase | Repriced | undefined> {
     const last4 = request.creditCard.slice(-4);
-    const taken = await repo.takeStock(tx, request.productId, request.amount, at);
+    const expected = request.expectedPrice;
+    const taken = await repo.takeStock(tx, request.productId, request.amount, at, expected);
     // Read after the update: on PostgreSQL/MySQL the row is locked by now, so the price and
     // quantity are the ones this purchase was made at.
     const row = await repo.findProduct(tx, request.productId);
     if (!row) return undefined;
+    if (!taken && expected !== undefined && row.price !== expected) return { price: row.price };
     const result: BuyResult = taken
       ? { cost: request.amount * row.price, status: BUY_SUCCESS }
       : { cost: 0, status: BUY_FAILURE };
@@ -153,9 +163,9 @@ export function createMarketService(deps: MarketServiceDeps) {
   const batchBuys = dialectOf(db) === 'sqlite';
   const buyInBatch = groupCommit(
     BUY_BATCH,
-    (buys: { request: BuyRequest; at: string }[]): Promise<(Purchase | undefined)[]> =>
+    (buys: { request: BuyRequest; at: string }[]): Promise<(Purchase | Repriced | undefined)[]> =>
       db.transaction().execute(async (tx) => {
-        const done: (Purchase | undefined)[] = [];
+        const done: (Purchase | Repriced | undefined)[] = [];
         for (const b of buys) done.push(await purchase(tx, b.request, b.at, undefined));
         return done;
       }),
@@ -321,7 +331,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         if (claim.kind === 'in-progress') return { kind: 'key-in-progress' };
       }
       const at = now();
-      let outcome: Purchase | undefined;
+      let outcome: Purchase | Repriced | undefined;
       try {
         outcome =
           key === undefined && batchBuys
@@ -331,9 +341,10 @@ export function createMarketService(deps: MarketServiceDeps) {
         if (key !== undefined) await repo.deleteKey(db, key, true).catch(() => undefined);
         throw err;
       }
-      if (!outcome) {
+      if (!outcome || !('result' in outcome)) {
+        // Nothing was done: the key is free for the retry (a confirmed price, say).
         if (key !== undefined) await repo.deleteKey(db, key, true);
-        return { kind: 'not-found' };
+        return outcome ? { kind: 'price-changed', price: outcome.price } : { kind: 'not-found' };
       }
       if (outcome.result.status === BUY_SUCCESS) {
         cache.invalidate(request.productId);

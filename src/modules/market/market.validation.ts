@@ -31,6 +31,7 @@ function checkAmount(body: unknown): Checked<number> {
 export interface BuyInput {
   amount: number;
   creditCard: string;
+  expectedPrice?: number;
 }
 
 /**
@@ -51,7 +52,17 @@ export function checkBuy(body: unknown, numericCard = false): Checked<BuyInput> 
   // ASCII digits only: /\d/ would not match other scripts' digits in JS, but say it plainly.
   if (typeof card !== 'string' || !/^[0-9]{16}$/.test(card))
     return fail('`credit_card` value should be 16 length of digits');
-  return { ok: true, value: { amount: amount.value, creditCard: card } };
+  if (!has(body, 'expected_price'))
+    return { ok: true, value: { amount: amount.value, creditCard: card } };
+  const expected = body.expected_price;
+  if (
+    typeof expected !== 'number' ||
+    !Number.isInteger(expected) ||
+    expected < 0 ||
+    expected > MAX_PRICE
+  )
+    return fail(`\`expected_price\` value should be an integer from 0 to ${MAX_PRICE}`);
+  return { ok: true, value: { amount: amount.value, creditCard: card, expectedPrice: expected } };
 }
 
 export function checkReplenish(body: unknown): Checked<number> {

@@ -99,7 +99,8 @@ export async function queueRoutes(
     {
       schema: {
         tags: ['queue'],
-        summary: "A token's state (waiting/head/serving/used/expired/left), position and deadline",
+        summary:
+          "A token's state (waiting/head/serving/used/expired/left), position, deadline and estimated wait",
         params: TokenParams,
         response: {
           200: Type.Object({
@@ -107,6 +108,9 @@ export async function queueRoutes(
             state: Type.String(),
             position: Type.Union([Type.Integer(), Type.Null()]),
             deadline: Type.Union([Type.String(), Type.Null()]),
+            estimated_wait_s: Type.Union([Type.Integer(), Type.Null()], {
+              description: 'waiting: seconds until its turn starts at the latest; head: 0',
+            }),
           }),
           404: ErrorBody,
         },
@@ -115,7 +119,8 @@ export async function queueRoutes(
     async (request) => {
       const status = await service.status(request.params.token);
       if (!status) throw QueueErrors.tokenNotFound(request.params.token);
-      return status;
+      const { estimatedWaitS, ...rest } = status;
+      return { ...rest, estimated_wait_s: estimatedWaitS };
     },
   );
 

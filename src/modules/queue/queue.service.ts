@@ -75,6 +75,8 @@ export interface TokenStatus {
   position: number | null;
   /** Head: when its turn ends; waiting: the latest its turn can start; serving: end of viewing. */
   deadline: string | null;
+  /** Waiting: seconds until its turn starts at the latest; head: 0; otherwise null. */
+  estimatedWaitS: number | null;
 }
 
 type Trx = Transaction<QueueDatabase>;
@@ -404,18 +406,24 @@ export function createQueueService(d: QueueServiceDeps) {
     const token = await repo.tokenByCode(db, code);
     if (!token) return null;
     if (token.state === 'serving') {
-      return { token: code, state: 'serving', position: null, deadline: iso(ms(token.view_until)) };
+      const deadline = iso(ms(token.view_until));
+      return { token: code, state: 'serving', position: null, deadline, estimatedWaitS: null };
     }
-    if (token.state !== 'waiting')
-      return { token: code, state: token.state, position: null, deadline: null };
+    if (token.state !== 'waiting') {
+      const ended = { position: null, deadline: null, estimatedWaitS: null };
+      return { token: code, state: token.state, ...ended };
+    }
     const { head, viewingUntil } = await repo.readLine(db);
     const headDeadline = head ? deadlineOf(head.became_head_at, viewingUntil) : 0;
-    if (head?.id === token.id)
-      return { token: code, state: 'head', position: 1, deadline: iso(headDeadline) };
+    if (head?.id === token.id) {
+      const deadline = iso(headDeadline);
+      return { token: code, state: 'head', position: 1, deadline, estimatedWaitS: 0 };
+    }
     const position = await repo.positionOf(db, token.id);
     // At the latest, its turn starts when everyone ahead has used a whole window.
     const latestStart = headDeadline + (position - 2) * d.timing.claimWindowMs;
-    return { token: code, state: 'waiting', position, deadline: iso(latestStart) };
+    const estimatedWaitS = Math.max(0, Math.ceil((latestStart - clock()) / 1000));
+    return { token: code, state: 'waiting', position, deadline: iso(latestStart), estimatedWaitS };
   }
 
   async function bans(): Promise<
