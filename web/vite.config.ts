@@ -2,6 +2,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { defineConfig } from 'vite';
+import { withShell } from './shell.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -20,6 +21,7 @@ function pages(): Record<string, string> {
 export default defineConfig({
   root,
   base: '/',
+  plugins: [{ name: 'agora-shell', transformIndexHtml: (html: string) => withShell(html) }],
   build: {
     outDir: path.join(root, '../dist/web'),
     emptyOutDir: true,

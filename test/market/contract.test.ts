@@ -131,6 +131,41 @@ describe('envelopes and request ids', () => {
 });
 
 describe('market routes', () => {
+  it('shows administrators the orders ledger, newest first, paged, with only 4 card digits', async () => {
+    const p = await createProduct(t.app, { price: 3, stock: 2 });
+    await buy(t.app, p.id, 2, { card: '1111222233334444' });
+    await buy(t.app, p.id, 1, { card: '5555666677778888' });
+    const res = await t.app.inject({ url: '/market/orders?limit=2' });
+    const orders = res.json<Env<Record<string, unknown>[]>>().data;
+    expect(orders.map((o) => [o.product_id, o.amount, o.cost, o.status, o.card_last4])).toEqual([
+      [p.id, 1, 0, 'Failure', '8888'],
+      [p.id, 2, 6, 'Success', '4444'],
+    ]);
+    expect(JSON.stringify(orders)).not.toContain('11112222');
+    const older = await t.app.inject({
+      url: `/market/orders?limit=1&before=${String(orders[1]!.id)}`,
+    });
+    expect(
+      older.json<Env<{ id: number }[]>>().data.every((o) => o.id < Number(orders[1]!.id)),
+    ).toBe(true);
+    // Not for anyone else: a remote client without the admin token is refused.
+    const remote = await t.app.inject({ url: '/market/orders', remoteAddress: '10.1.2.3' });
+    expect(remote.statusCode).toBe(403);
+    expect(remote.json()).toEqual({ error: expect.any(String), exe_id: expect.any(String) });
+    const bad = await t.app.inject({ url: '/market/orders?limit=0' });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('lists every product with its stock and the currency for the web page', async () => {
+    await setup(t.app, true, 4);
+    const res = await t.app.inject({ url: '/market/products' });
+    const body = res.json<Env<{ id: number; quantity: number }[]> & { currency: string }>();
+    expect(body.currency).toBe('EUR');
+    expect(body.data.map((p) => p.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(body.data[0]).toEqual({ id: 1, description: 'apple', price: 10, quantity: 4 });
+    expect(body.exe_id).toBe(res.headers['x-request-id']);
+  });
+
   it('404s unknown products with the contract messages', async () => {
     expect((await t.app.inject({ url: '/market/query/424242' })).json<Err>().error).toBe(
       'not found product with id=424242',

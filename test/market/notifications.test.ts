@@ -76,6 +76,30 @@ describe('market notifications', () => {
     sse.close();
   });
 
+  it('repeats every product change on the catalogue topic `products`, in order', async () => {
+    const ws = openWs(`${base.replace('http', 'ws')}/ws?topics=products`);
+    await ws.control.until(1);
+    const p = await createProduct(t.app, { description: 'kiwi', price: 4, stock: 3 });
+    await buy(t.app, p.id, 1);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/product/${p.id}`,
+      payload: { description: 'kiwi', price: 5 },
+    });
+    await t.app.inject({ method: 'DELETE', url: `/product/${p.id}` });
+    const events = await ws.until(5);
+    expect(events.map((e) => [e.topic, e.type])).toEqual([
+      ['products', 'product-released'],
+      ['products', 'stock-changed'], // the replenish of createProduct
+      ['products', 'stock-changed'],
+      ['products', 'price-changed'],
+      ['products', 'product-deleted'],
+    ]);
+    expect(events.map((e) => (e.data as { id: number }).id)).toEqual(Array(5).fill(p.id));
+    expect(events[2]!.data).toMatchObject({ quantity: 2 });
+    ws.socket.close();
+  });
+
   it('publishes nothing for changes that did not happen', async () => {
     const p = await createProduct(t.app, { price: 3, stock: 1 });
     const ws = openWs(`${base.replace('http', 'ws')}/ws?topics=product.${p.id}`);

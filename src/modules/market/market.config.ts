@@ -15,6 +15,12 @@ export const MarketConfig = Type.Object(
         "the original client's profile: credit_card also as a JSON number (exactly 16 digits), the status at GET /",
       default: false,
     }),
+    /** What prices are counted in; only the web page shows it (prices are whole units). */
+    currency: Type.String({
+      description: 'ISO 4217 code of the currency prices are in, shown by the web page',
+      pattern: '^[A-Z]{3}$',
+      default: 'EUR',
+    }),
     /** Add the ten seed products on the first start of an empty market. */
     seed: Type.Boolean({
       description: 'seed the ten starter products on the first start',

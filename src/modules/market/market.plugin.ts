@@ -32,7 +32,12 @@ export const marketRuntime: ModuleRuntime<MarketConfig> = {
       readCacheMs: config.read_cache_ms,
     });
     app.useErrorEnvelope(config.product_prefix, marketEnvelope);
-    await app.register(marketRoutes, { prefix, service, numericCard: config.compat });
+    await app.register(marketRoutes, {
+      prefix,
+      service,
+      numericCard: config.compat,
+      currency: config.currency,
+    });
     // The original answered `GET /` with its status; browsers keep Agora's landing page.
     if (config.compat) {
       app.offerRootAnswer((request) => ({ data: { status: 'ok' }, exe_id: request.id }));

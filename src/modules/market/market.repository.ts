@@ -189,6 +189,43 @@ export async function successfulOrderTotals(db: Executor, productId: number): Pr
   return { orders: Number(row.orders), amount: Number(row.amount), cost: Number(row.cost) };
 }
 
+/** The ledger, newest first: `limit` orders with ids below `before` (all, without it). */
+export async function listOrders(
+  db: Executor,
+  options: { before?: number; limit: number },
+): Promise<Order[]> {
+  let query = db
+    .selectFrom('market_orders')
+    .select([
+      'id',
+      'product_id',
+      'amount',
+      'unit_price',
+      'cost',
+      'status',
+      'card_last4',
+      'request_id',
+      'created_at',
+    ])
+    .orderBy('id', 'desc')
+    .limit(options.limit);
+  if (options.before !== undefined) query = query.where('id', '<', options.before);
+  const rows = await query.execute();
+  return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
+}
+
+export interface Order {
+  id: number;
+  product_id: number;
+  amount: number;
+  unit_price: number;
+  cost: number;
+  status: 'Success' | 'Failure';
+  card_last4: string;
+  request_id: string;
+  created_at: string;
+}
+
 export async function deleteAllProducts(db: Executor): Promise<void> {
   await db.deleteFrom('market_products').execute();
 }

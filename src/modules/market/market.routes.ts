@@ -13,6 +13,8 @@ import {
   Envelope,
   IdParams,
   MarketError,
+  Order,
+  OrdersQuery,
   PriceChangedError,
   Product,
   ProductBody,
@@ -33,6 +35,8 @@ import {
 import { MarketErrors } from './market.errors.js';
 
 export interface MarketRouteOptions {
+  /** ISO 4217: what prices count, for the product list the web page reads. */
+  currency?: string;
   /** The original's profile: a card sent as a JSON number is taken as its 16 digits. */
   numericCard?: boolean;
   service: MarketService;
@@ -87,7 +91,7 @@ export function acceptAnyJson(app: FastifyInstance): void {
 /** `/market/query|buy|replenish/:id`, the product list with stock, and the web page. */
 export async function marketRoutes(
   app: FastifyInstance,
-  { service, numericCard = false }: MarketRouteOptions,
+  { service, numericCard = false, currency = 'EUR' }: MarketRouteOptions,
 ): Promise<void> {
   acceptAnyJson(app);
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -212,11 +216,48 @@ export async function marketRoutes(
     {
       schema: {
         tags: ['market'],
-        summary: 'Every product with its stock, ordered by id (the web page reads this)',
-        response: { 200: Envelope(Type.Array(ProductStock)) },
+        summary:
+          'Every product with its stock, ordered by id, and the currency (the web page reads this)',
+        response: {
+          200: Type.Object({
+            data: Type.Array(ProductStock),
+            currency: Type.String({ description: 'ISO 4217 code of the prices' }),
+            exe_id: Type.String(),
+          }),
+        },
       },
     },
-    async (request) => ok(request, await service.listStock()),
+    async (request) => ({ ...ok(request, await service.listStock()), currency }),
+  );
+
+  routes.get(
+    '/orders',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['market'],
+        summary: 'The orders ledger, newest first (admin)',
+        description:
+          'Every purchase attempt that passed validation, with only the last 4 digits of its card. ' +
+          'Page back with `before` = the smallest id seen.',
+        security: [{ adminToken: [] }],
+        querystring: OrdersQuery,
+        response: {
+          200: Envelope(Type.Array(Order)),
+          401: MarketError,
+          403: MarketError,
+          400: MarketError,
+        },
+      },
+    },
+    async (request) =>
+      ok(
+        request,
+        await service.listOrders({
+          limit: request.query.limit,
+          ...(request.query.before === undefined ? {} : { before: request.query.before }),
+        }),
+      ),
   );
 
   const page = modulePage('market');

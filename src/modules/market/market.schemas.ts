@@ -24,6 +24,24 @@ export const ProductStock = Type.Object({
 });
 export type ProductStock = Static<typeof ProductStock>;
 
+/** A row of the orders ledger (admin). */
+export const Order = Type.Object({
+  id: Type.Integer(),
+  product_id: Type.Integer(),
+  amount: Type.Integer(),
+  unit_price: Type.Integer(),
+  cost: Type.Integer(),
+  status: Type.Union([Type.Literal('Success'), Type.Literal('Failure')]),
+  card_last4: Type.String({ description: 'the only part of the card ever stored' }),
+  request_id: Type.String(),
+  created_at: Type.String(),
+});
+
+export const OrdersQuery = Type.Object({
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'orders with smaller ids' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+});
+
 export const BUY_SUCCESS = 'Success';
 /** Misspelt on purpose: the original clients compare this exact string. */
 export const BUY_FAILURE = 'Failure (insufficent quantity)';
@@ -121,3 +139,5 @@ export type MarketEvent =
 
 export const productTopic = (id: number): string => `product.${id}`;
 export const NEW_PRODUCTS_TOPIC = 'products.new';
+/** Every change of every product (each event is also on its own topic): for full listings. */
+export const CATALOGUE_TOPIC = 'products';

@@ -12,6 +12,7 @@ import { createProductCache } from './market.cache.js';
 import * as repo from './market.repository.js';
 import {
   BUY_FAILURE,
+  CATALOGUE_TOPIC,
   BUY_SUCCESS,
   MAX_STOCK,
   NEW_PRODUCTS_TOPIC,
@@ -109,9 +110,14 @@ export function createMarketService(deps: MarketServiceDeps) {
   const staleMs = deps.staleKeyMs ?? 60_000;
   const now = (): string => clock().toISOString();
 
-  /** Announces a committed change (see `Bus.announce`): the caller never waits on the bus. */
+  /**
+   * Announces a committed change (see `Bus.announce`): the caller never waits on the bus. Every
+   * change is also announced on the catalogue topic, where a page that lists every product
+   * follows them all with one subscription.
+   */
   function publish(topic: string, event: MarketEvent): void {
     bus.announce(topic, event.type, event);
+    bus.announce(CATALOGUE_TOPIC, event.type, event);
   }
 
   interface Purchase {
@@ -245,6 +251,11 @@ export function createMarketService(deps: MarketServiceDeps) {
 
     async listStock(): Promise<ProductStock[]> {
       return (await reads.list()).map(toStock);
+    },
+
+    /** The orders ledger, newest first, for administrators. */
+    listOrders(options: { before?: number; limit: number }): Promise<repo.Order[]> {
+      return repo.listOrders(db, options);
     },
 
     async listProducts(): Promise<Product[]> {
