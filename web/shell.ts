@@ -33,7 +33,5 @@ export function shellHtml(current: string): string {
 
 /** Replaces the `<!-- agora:shell <name> -->` marker of a page. */
 export function withShell(html: string): string {
-  return html.replace(/<!--\s*agora:shell\s+([a-z]+)\s*-->/, (_m, name: string) =>
-    shellHtml(name),
-  );
+  return html.replace(/<!--\s*agora:shell\s+([a-z]+)\s*-->/, (_m, name: string) => shellHtml(name));
 }

@@ -58,7 +58,11 @@ export const format = {
     return `${Math.floor(m / 60)} h ${m % 60} min`;
   },
   time: (iso: string | number): string =>
-    new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+    new Date(iso).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }),
   bytes(n: number): string {
     const units = ['B', 'KB', 'MB', 'GB'];
     let value = n;
@@ -150,7 +154,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly body: unknown = undefined,
+    readonly body?: unknown,
     readonly requestId: string | null = null,
   ) {
     super(message);
@@ -176,7 +180,9 @@ export function errorMessage(body: unknown, fallback: string): string {
 export async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
+    const headers = new Headers(init.headers);
+    if (!headers.has('accept')) headers.set('accept', 'application/json');
+    res = await fetch(url, { ...init, headers });
   } catch {
     reportUnreachable();
     throw new ApiError(0, 'Agora is unreachable; nothing was done. Try again when it is back.');
@@ -197,7 +203,11 @@ export async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
 }
 
 /** A JSON body for `api`. */
-export function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+export function json(
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): RequestInit {
   return {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -248,7 +258,13 @@ export function confirmDialog(options: {
   const dialog = el(
     'dialog',
     { attrs: { 'aria-labelledby': heading.id } },
-    el('form', { method: 'dialog' }, heading, el('p', {}, options.body), el('div', { className: 'actions' }, no, yes)),
+    el(
+      'form',
+      { method: 'dialog' },
+      heading,
+      el('p', {}, options.body),
+      el('div', { className: 'actions' }, no, yes),
+    ),
   );
   document.body.append(dialog);
   return new Promise((resolve) => {
