@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helper.js';
 import { echoModule } from './fixtures/echo-module.js';
@@ -273,10 +274,46 @@ describe('health, metrics and docs', () => {
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/healthz', '/readyz', '/events', '/echo/items', '/admin/events']),
     );
-    const ui = await t.app.inject({ url: '/docs/' });
-    expect(ui.statusCode).toBe(200);
-    expect(ui.headers['content-type']).toMatch(/text\/html/);
-    expect(ui.body).toMatch(/swagger/i);
+    for (const url of ['/docs', '/docs/']) {
+      const ui = await t.app.inject({ url });
+      expect(ui.statusCode).toBe(200);
+      expect(ui.headers['content-type']).toMatch(/text\/html/);
+      expect(ui.body).toContain('<h1>API reference</h1>');
+      expect(ui.body).toContain('name="viewport"');
+      expect(ui.headers['cache-control']).toBe('no-cache');
+    }
+  });
+
+  it('sends the docs compressed and cacheable: pre-compressed files, immutable assets, an ETag', async () => {
+    const page = await t.app.inject({ url: '/docs', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(page.headers['content-encoding']).toBe('br');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(
+      (await t.app.inject({ url: '/docs' })).body,
+    )?.[1];
+    expect(script).toMatch(/^\/assets\/docs-.+\.js$/);
+    const asset = await t.app.inject({ url: script!, headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['content-encoding']).toBe('gzip');
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(gunzipSync(asset.rawPayload).toString()).toContain('openapi.json');
+
+    const plain = await t.app.inject({ url: '/openapi.json' });
+    const zipped = await t.app.inject({
+      url: '/openapi.json',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3);
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body);
+    const etag = plain.headers.etag;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await t.app.inject({
+      url: '/openapi.json',
+      headers: { 'if-none-match': String(etag) },
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
   });
 
   it('lists the enabled modules for the landing page', async () => {

@@ -11,7 +11,11 @@ await page.waitForTimeout(1000);
 console.log(await page.locator('#live').textContent(), await page.locator('#length').textContent());
 await page.getByRole('button', { name: /Take a (new )?token/ }).click();
 await page.waitForTimeout(1000);
-console.log(await page.locator('#my-token').textContent(), await page.locator('#my-status').textContent(), await page.locator('#length').textContent());
+console.log(
+  await page.locator('#my-token').textContent(),
+  await page.locator('#my-status').textContent(),
+  await page.locator('#length').textContent(),
+);
 await page.screenshot({ path: '/tmp/shots/q.png', fullPage: true });
 await browser.close();
 await t.close();

@@ -1,4 +1,5 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { defineConfig } from 'vite';
@@ -8,7 +9,10 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** The landing page `web/index.html` and every module page `web/pages/<module>/index.html`. */
 function pages(): Record<string, string> {
-  const input: Record<string, string> = { index: path.join(root, 'index.html') };
+  const input: Record<string, string> = {
+    index: path.join(root, 'index.html'),
+    docs: path.join(root, 'docs/index.html'),
+  };
   const dir = path.join(root, 'pages');
   if (!existsSync(dir)) return input;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -18,10 +22,40 @@ function pages(): Record<string, string> {
   return input;
 }
 
+/** Files worth compressing: text, over 1 KB. */
+function compressible(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(js|css|html|svg|json|txt)$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((file) => statSync(file).size > 1024);
+}
+
+/**
+ * Writes `.br` and `.gz` next to every built text file, once, at build time: the server sends
+ * them as they are (`@fastify/static`'s `preCompressed`), so no request pays for compression.
+ */
+const precompress = {
+  name: 'agora-precompress',
+  apply: 'build' as const,
+  closeBundle(): void {
+    for (const file of compressible(path.join(root, '../dist/web'))) {
+      const data = readFileSync(file);
+      writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
+      writeFileSync(
+        `${file}.br`,
+        brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      );
+    }
+  },
+};
+
 export default defineConfig({
   root,
   base: '/',
-  plugins: [{ name: 'agora-shell', transformIndexHtml: (html: string) => withShell(html) }],
+  plugins: [
+    { name: 'agora-shell', transformIndexHtml: (html: string) => withShell(html) },
+    precompress,
+  ],
   build: {
     outDir: path.join(root, '../dist/web'),
     emptyOutDir: true,

@@ -92,11 +92,16 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
     index: rootTaken || answer ? false : ['index.html'],
     cacheControl: true,
     maxAge: '1h',
+    // The build writes .br and .gz next to each text file: sent as they are, never compressed
+    // per request.
+    preCompressed: true,
     setHeaders(reply, filePath) {
-      // Hashed assets never change; pages must be revalidated to pick up new builds.
-      if (filePath.includes('/assets/'))
+      // Hashed assets never change; pages must be revalidated to pick up new builds. (The file
+      // sent may be the page's `.br` or `.gz`.)
+      const file = filePath.replace(/\.(br|gz)$/, '');
+      if (file.includes('/assets/'))
         void reply.header('cache-control', 'public, max-age=31536000, immutable');
-      else if (filePath.endsWith('.html')) void reply.header('cache-control', 'no-cache');
+      else if (file.endsWith('.html')) void reply.header('cache-control', 'no-cache');
     },
   });
   if (answer) {
@@ -104,6 +109,14 @@ async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<voi
       (request.headers.accept ?? '').includes('text/html')
         ? reply.header('cache-control', 'no-cache').sendFile('index.html')
         : answer(request, reply),
+    );
+  }
+  // The API reference, at the address the landing page and `/api/info` give.
+  // With indexes on, the static files already serve it at `/docs/` (and so `/docs`: trailing
+  // slashes are ignored).
+  if ((rootTaken || answer) && existsSync(path.join(root, 'docs/index.html'))) {
+    app.get('/docs', { schema: { hide: true } }, (_request, reply) =>
+      reply.header('cache-control', 'no-cache').sendFile('docs/index.html'),
     );
   }
   // Browsers ask for /favicon.ico on every page that names no icon; answer with ours.

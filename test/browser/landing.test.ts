@@ -48,11 +48,20 @@ describe.runIf(browserAvailable())('landing page in a real browser', () => {
     await page.close();
   });
 
-  it('opens the interactive API documentation', async () => {
+  it('opens the API reference, finds a route with the filter, and goes back to Agora', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/docs`);
-    await page.locator('.swagger-ui .info .title').waitFor();
-    expect(await page.locator('.swagger-ui .info .title').textContent()).toMatch(/Agora/);
+    await page.locator('#routes[data-ready]').waitFor({ state: 'attached' });
+    await page.getByLabel('Filter routes').fill('echo items');
+    await page.locator('#count', { hasText: /^\d+ of \d+ routes match\.$/ }).waitFor();
+    const visible = page.locator('details.op:visible');
+    expect(await visible.count()).toBeGreaterThan(0);
+    for (const text of await visible.locator('.path').allTextContents())
+      expect(text).toContain('/echo/items');
+    await visible.first().locator('summary').click();
+    expect(await visible.first().locator('pre').first().textContent()).toBeTruthy();
+    await page.getByRole('link', { name: 'Agora', exact: true }).click();
+    await page.waitForURL(`${base}/`);
     await page.close();
   });
 });

@@ -1,6 +1,7 @@
 /** The landing page: lists the enabled modules from `/api/info`. */
 
 import type { Info } from '../../src/core/web.js';
+import { fixNavigation } from './ui.js';
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -51,3 +52,5 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+void fixNavigation();

@@ -3,6 +3,7 @@
  * served by the engine, and a detail view that builds a converted/resized URL to copy.
  */
 import type { ImageList, ImageMeta } from '../../../src/modules/images/images.schemas.js';
+import { fixNavigation } from '../../src/ui.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 
@@ -76,6 +77,7 @@ async function load(): Promise<void> {
   grid.append(...page.items.map(tile));
   cursor = page.next_cursor;
   more.hidden = cursor === null;
+  grid.dataset.ready = '';
 }
 
 async function upload(files: File[]): Promise<void> {
@@ -127,3 +129,5 @@ $('copy', HTMLElement).addEventListener('click', () => {
 more.addEventListener('click', () => void load());
 
 void load();
+
+void fixNavigation();

@@ -3,6 +3,7 @@
  * polls the server's event-loop delay meanwhile — it stays low because the sums run in slices.
  */
 import type { NumbersStats } from '../../../src/modules/numbers/numbers.schemas.js';
+import { fixNavigation } from '../../src/ui.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 
@@ -40,6 +41,7 @@ async function poll(): Promise<void> {
         s.source === 'simulated'
           ? `Source: simulated — the integers 0 … ${(s.count - 1).toLocaleString('en')} after ${s.delay_ms} ms.`
           : 'Source: an HTTP upstream, parsed as it streams.';
+      $('source').dataset.ready = '';
       $('p50').textContent = s.event_loop.p50_ms.toFixed(2);
       $('p99').textContent = s.event_loop.p99_ms.toFixed(2);
       $('max').textContent = s.event_loop.max_ms.toFixed(2);
@@ -111,3 +113,5 @@ $('fire').addEventListener('submit', (event) => {
 });
 
 void poll();
+
+void fixNavigation();

@@ -1,5 +1,6 @@
 /** The tax page: a form that asks the tax API and shows the result and how it was reached. */
 import type { ResultEn } from '../../../src/modules/tax/tax.schemas.js';
+import { fixNavigation } from '../../src/ui.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 
@@ -50,3 +51,5 @@ async function compute(event: SubmitEvent): Promise<void> {
 ($('tax-form') as HTMLFormElement).addEventListener('submit', (e) => {
   void compute(e);
 });
+
+void fixNavigation();
