@@ -63,7 +63,7 @@ describe('agora tax-client against a running server', () => {
     expect(run.code).toBe(1);
     const lines = run.errorLines();
     expect(lines).toHaveLength(14);
-    expect(lines[0]).toBe('Line 2, HTTP 401: authentication required');
+    expect(lines[0]).toBe('Line 2, HTTP 401: wrong user name or password');
     expect(run.results()).toEqual([]);
   });
 

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/modules/tax/tax.auth.js';
+import { ADMIN_DATA_2019 } from '../../src/modules/tax/tax.admin-data.js';
+import { explainTax } from '../../src/modules/tax/tax.engine.js';
 import { buildTestApp, dialects, tempDir, type TestApp } from '../helper.js';
 import type { ClientResult } from '../../src/modules/tax/tax.client.js';
 
@@ -119,18 +121,63 @@ describe('tax HTTP contract', () => {
     }
   });
 
-  it('asks for credentials with 401 and WWW-Authenticate, and refuses wrong ones', async () => {
-    for (const headers of [
-      {},
-      { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
-      { authorization: 'Bearer x' },
-    ]) {
+  it('asks for credentials with 401 and WWW-Authenticate, and says apart wrong ones', async () => {
+    for (const [headers, message] of [
+      [{}, 'authentication required'],
+      [
+        { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
+        'wrong user name or password',
+      ],
+      [
+        { authorization: `Basic ${Buffer.from('nobody:admin').toString('base64')}` },
+        'wrong user name or password',
+      ],
+      [{ authorization: 'Bearer x' }, 'authentication required'],
+    ] as const) {
       const res = await t.app.inject({ url: `/tax/?${query(CASES[0]!)}`, headers });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Basic realm="Agora tax", charset="UTF-8"');
-      expect(res.json()).toEqual({ response: { errors: ['authentication required'] } });
+      expect(res.json()).toEqual({ response: { errors: [message] } });
       expect(res.headers['x-request-id']).toBeTruthy();
     }
+  });
+
+  it('tells the page about the demo account while no user is configured', async () => {
+    expect((await t.app.inject({ url: '/tax/demo-account' })).json()).toEqual({
+      active: true,
+      user: 'admin',
+      password: 'admin',
+    });
+  });
+
+  it('explains a result on request (`explain=true`), and refuses another value of explain', async () => {
+    for (const c of CASES) {
+      const res = await t.app.inject({ url: `/tax/?${query(c)}&explain=true`, headers: ADMIN });
+      const body = res.json<{
+        response: { result: unknown; explanation: Record<string, unknown> };
+      }>();
+      expect(body.response.result, `case ${c.id}`).toEqual(resultOf(c));
+      expect(body.response.explanation, `case ${c.id}`).toEqual(
+        explainTax(ADMIN_DATA_2019, {
+          married: c.married === 'yes',
+          children: c.children,
+          salary: c.salary,
+        }),
+      );
+    }
+    const plain = await t.app.inject({
+      url: `/tax/?${query(CASES[0]!)}&explain=false`,
+      headers: ADMIN,
+    });
+    expect(plain.json()).toEqual({ response: { result: resultOf(CASES[0]!) } });
+    const bad = await t.app.inject({
+      url: `/tax/?${query(CASES[0]!)}&explain=yes`,
+      headers: ADMIN,
+    });
+    expect([bad.statusCode, bad.json()]).toEqual([
+      400,
+      { response: { errors: ['`explain` must be true or false'] } },
+    ]);
   });
 
   it('leaves out the Basic challenge for scripts that say they are scripts (no browser login dialog)', async () => {
@@ -238,6 +285,8 @@ describe('tax configured for the original client', () => {
   const ALICE = { authorization: `Basic ${Buffer.from('alice:s3cret pass').toString('base64')}` };
 
   it('answers at / with French keys, for configured users only', async () => {
+    // Users are configured: the page is told there is no demo account to hint.
+    expect((await t.app.inject({ url: '/demo-account' })).json()).toEqual({ active: false });
     const res = await t.app.inject({
       url: `/?${encodeURI('marié=oui&enfants=3&salaire=200000')}`,
       headers: ALICE,
@@ -261,7 +310,7 @@ describe('tax configured for the original client', () => {
       headers: ADMIN,
     });
     expect(admin.statusCode).toBe(401);
-    expect(admin.json()).toEqual({ réponse: { erreurs: ['authentification requise'] } });
+    expect(admin.json()).toEqual({ réponse: { erreurs: ['utilisateur ou mot de passe incorrect'] } });
     const bad = await t.app.inject({ url: '/?enfants=x', headers: ALICE });
     // The original server's texts, in its order.
     expect(bad.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs).toEqual([

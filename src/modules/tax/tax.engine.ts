@@ -109,3 +109,134 @@ export function computeTax(admin: AdminData, taxpayer: Taxpayer): TaxResult {
     reduction: reduction + 0,
   };
 }
+
+/** How a result was reached, step by step: what a user of the official simulator expects. */
+export interface TaxExplanation {
+  /** Parts (shares) of the household: 1 or 2 adults, then the children's. */
+  shares: number;
+  /** The 10 % allowance on the salary, within its minimum and maximum. */
+  allowance: number;
+  taxable_income: number;
+  /** Taxable income per share, which picks the bracket. */
+  quotient: number;
+  /** The bracket of the quotient: its bounds (`to` null for the last) and its rate. */
+  bracket: { from: number; to: number | null; rate: number };
+  /** The tax with every share (the family quotient). */
+  tax_with_all_shares: number;
+  /**
+   * With children: the tax with the adults' shares only, less the capped advantage of the
+   * children's half shares. Null without children.
+   */
+  tax_with_capped_advantage: number | null;
+  /** True when the cap gave the higher tax, which is then the one kept. */
+  capped: boolean;
+  tax_before_discount: number;
+  /** The discount applies below this tax (couple or single). */
+  discount_threshold: number;
+  discount: number;
+  /** The 20 % reduction applies below this taxable income. */
+  reduction_income_ceiling: number;
+  reduction: number;
+  tax: number;
+  marginal_rate: number;
+  /** Tax over salary (0 without salary). */
+  average_rate: number;
+  /** The same, in sentences. */
+  steps: string[];
+}
+
+const euros = (n: number): string => `${Math.round(n).toLocaleString('en')} €`;
+const percent = (r: number): string => `${String(Math.round(r * 1000) / 10)} %`;
+
+/**
+ * `computeTax`'s steps, with their intermediate values. Written out separately so that the
+ * request path keeps its allocation-free `computeTax`; a test checks both agree on every input.
+ */
+export function explainTax(admin: AdminData, taxpayer: Taxpayer): TaxExplanation {
+  const { married, children, salary } = taxpayer;
+  const adults = married ? 2 : 1;
+  let shares = children / 2 + adults;
+  if (children >= 3) shares += 0.5 * (children - 2);
+  const income = taxableIncome(admin, salary);
+  const allowance = salary - income;
+  const bracketOf = (q: number): { from: number; to: number | null; rate: number } => {
+    const { limites } = admin;
+    let i = 0;
+    while (i < limites.length - 1 && q > (limites[i] ?? Infinity)) i++;
+    const upper = limites[i] ?? Infinity;
+    return {
+      from: i === 0 ? 0 : (limites[i - 1] ?? 0),
+      to: Number.isFinite(upper) ? upper : null,
+      rate: admin.coeffr[i] ?? 0,
+    };
+  };
+  const range = (b: { from: number; to: number | null }): string =>
+    `${euros(b.from)} – ${b.to === null ? 'and above' : euros(b.to)}`;
+  const result = computeTax(admin, taxpayer);
+  const [withAll] = gross(admin, married, children, salary);
+  let withCap: number | null = null;
+  if (children > 0) {
+    const [adultsOnly] = gross(admin, married, 0, salary);
+    const cap = admin.plafond_qf_demi_part;
+    withCap = adultsOnly - (children < 3 ? children * cap : 2 * cap + (children - 2) * 2 * cap);
+  }
+  const capped = withCap !== null && withCap > withAll;
+  const beforeDiscount = capped && withCap !== null ? withCap : withAll;
+  // The bracket of the computation kept: all shares, or the adults' only when capped.
+  const quotient = income / (capped ? adults : shares);
+  const bracket = bracketOf(quotient);
+  const allShares = bracketOf(income / shares);
+  const threshold = married
+    ? admin.plafond_impot_couple_pour_decote
+    : admin.plafond_impot_celibataire_pour_decote;
+  const ceiling =
+    (married
+      ? admin.plafond_revenus_couple_pour_reduction
+      : admin.plafond_revenus_celibataire_pour_reduction) +
+    children * admin.valeur_reduc_demi_part +
+    (children > 2 ? (children - 2) * admin.valeur_reduc_demi_part : 0);
+  const average = salary > 0 ? result.tax / salary : 0;
+
+  const steps = [
+    `${married ? 'A couple' : 'One adult'} with ${String(children)} child${children === 1 ? '' : 'ren'}: ${String(shares)} shares.`,
+    `Taxable income: ${euros(salary)} less the 10 % allowance of ${euros(allowance)} = ${euros(income)}.`,
+    `Per share: ${euros(income / shares)}, in the bracket ${range(allShares)}, taxed at ${percent(allShares.rate)}.`,
+    `Tax with all ${String(shares)} shares: ${euros(Math.max(0, withAll))}.`,
+  ];
+  if (withCap !== null)
+    steps.push(
+      capped
+        ? `The children's shares may lower the tax by at most ${euros(admin.plafond_qf_demi_part)} per half share: computed on the adults' ${String(adults)} share${adults === 1 ? '' : 's'} (per share ${euros(quotient)}, bracket ${range(bracket)} at ${percent(bracket.rate)}) less that cap, the tax is ${euros(withCap)}${result.surcharge > 0 ? `, a surcharge of ${euros(result.surcharge)}` : ''}.`
+        : `The children's shares lower the tax by less than their cap of ${euros(admin.plafond_qf_demi_part)} per half share: no cap.`,
+    );
+  else if (result.surcharge > 0)
+    steps.push(`The allowance's ceiling leaves a surcharge of ${euros(result.surcharge)}.`);
+  steps.push(
+    result.discount > 0
+      ? `Below ${euros(threshold)} of tax, a discount (décote) of ${euros(result.discount)}.`
+      : `No discount (décote): it applies below ${euros(threshold)} of tax.`,
+    result.reduction > 0
+      ? `Taxable income below ${euros(ceiling)}: a 20 % reduction of ${euros(result.reduction)}.`
+      : `No reduction: it applies below ${euros(ceiling)} of taxable income.`,
+    `Marginal rate ${percent(result.rate)}. Tax: ${euros(result.tax)}, ${percent(average)} of the salary.`,
+  );
+  return {
+    shares,
+    allowance,
+    taxable_income: income,
+    quotient: Math.round(quotient * 100) / 100,
+    bracket,
+    tax_with_all_shares: withAll,
+    tax_with_capped_advantage: withCap,
+    capped,
+    tax_before_discount: beforeDiscount,
+    discount_threshold: threshold,
+    discount: result.discount,
+    reduction_income_ceiling: ceiling,
+    reduction: result.reduction,
+    tax: result.tax,
+    marginal_rate: result.rate,
+    average_rate: Math.round(average * 10_000) / 10_000,
+    steps,
+  };
+}

@@ -6,7 +6,8 @@
 import { AppError } from '../../core/errors.js';
 import type { Language } from './tax.validation.js';
 
-export type TaxErrorCode = 'TAX_AUTH_REQUIRED' | 'TAX_TOO_MANY_FAILED_LOGINS' | 'TAX_AUTH_BUSY';
+export type TaxErrorCode =
+  'TAX_AUTH_REQUIRED' | 'TAX_AUTH_FAILED' | 'TAX_TOO_MANY_FAILED_LOGINS' | 'TAX_AUTH_BUSY';
 
 export type TaxError = AppError<TaxErrorCode>;
 
@@ -17,6 +18,15 @@ export const TaxErrors = {
       'TAX_AUTH_REQUIRED',
       401,
       language === 'fr' ? 'authentification requise' : 'authentication required',
+      undefined,
+      challenge === null ? {} : { 'www-authenticate': challenge },
+    ),
+  /** Credentials were sent, and they are wrong: said apart from none sent at all. */
+  authFailed: (language: Language, challenge: string | null): TaxError =>
+    new AppError(
+      'TAX_AUTH_FAILED',
+      401,
+      language === 'fr' ? 'utilisateur ou mot de passe incorrect' : 'wrong user name or password',
       undefined,
       challenge === null ? {} : { 'www-authenticate': challenge },
     ),

@@ -81,6 +81,7 @@ export const taxRuntime: ModuleRuntime<TaxConfig> = {
       language,
       audit: auditLog(app.log, config.audit_file, app.config.node_id),
       batchMax: config.batch_max,
+      demoAccount: Object.keys(config.users).length === 0,
     });
   },
 };

@@ -10,7 +10,7 @@ import { modulePage } from '../../core/pages.js';
 import type { Verifier } from './tax.auth.js';
 import { HasherBusy } from './tax.hasher.js';
 import type { LoginGuard } from './tax.logins.js';
-import { computeTax, type AdminData } from './tax.engine.js';
+import { computeTax, explainTax, type AdminData } from './tax.engine.js';
 import {
   BatchAnswerEn,
   BatchAnswerFr,
@@ -50,6 +50,8 @@ export interface TaxRouteOptions {
   original: boolean;
   audit: AuditLog;
   batchMax: number;
+  /** No users configured: the default admin/admin account is in use (the page says so). */
+  demoAccount?: boolean;
 }
 
 declare module 'fastify' {
@@ -99,7 +101,11 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   if (options.original) {
     // The original's 401 (Flask-HTTPAuth's): a short HTML body rather than the JSON envelope.
     app.setErrorHandler((error, _request, reply) => {
-      if (!isAppError(error) || error.code !== 'TAX_AUTH_REQUIRED') throw error;
+      if (
+        !isAppError(error) ||
+        (error.code !== 'TAX_AUTH_REQUIRED' && error.code !== 'TAX_AUTH_FAILED')
+      )
+        throw error;
       return reply
         .code(401)
         .headers(error.headers ?? {})
@@ -109,13 +115,12 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
   }
 
   const challenge = `Basic realm="${options.realm}", charset="UTF-8"`;
+  // Browsers answer a Basic challenge to a script's request with their own login dialog;
+  // scripts that say so (X-Requested-With, as the tax page does) get the 401 without it.
+  const challengeFor = (request: FastifyRequest): string | null =>
+    request.headers['x-requested-with'] === 'XMLHttpRequest' ? null : challenge;
   const authRequired = (request: FastifyRequest): AppError =>
-    TaxErrors.authRequired(
-      language,
-      // Browsers answer a Basic challenge to a script's request with their own login dialog;
-      // scripts that say so (X-Requested-With, as the tax page does) get the 401 without it.
-      request.headers['x-requested-with'] === 'XMLHttpRequest' ? null : challenge,
-    );
+    TaxErrors.authRequired(language, challengeFor(request));
 
   /** `authenticate` once memory had no answer: the failure limit, then the hash. */
   const checkCredentials = async (request: FastifyRequest): Promise<string> => {
@@ -135,7 +140,10 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     }
     if (user === null) {
       await options.logins.failed(request.ip);
-      throw authRequired(request);
+      // Basic credentials that do not match, or something else than Basic credentials.
+      throw /^basic\s/i.test(header)
+        ? TaxErrors.authFailed(language, challengeFor(request))
+        : authRequired(request);
     }
     await options.logins.succeeded(request.ip);
     return user;
@@ -167,7 +175,21 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
     user: string,
   ): ReturnType<typeof answer> | undefined => {
     const params = queryOf(request);
-    const checked = checkTaxpayer(params, language, reading);
+    // `explain` is Agora's own parameter; the original's profile knows only the three.
+    const explain = options.original ? undefined : params.explain;
+    let taxpayerParams = params;
+    if (explain !== undefined) {
+      if (explain !== 'true' && explain !== 'false') {
+        const message = fr
+          ? '`explain` doit valoir true ou false'
+          : '`explain` must be true or false';
+        void reply.code(400).send(errorBody([message], language));
+        return undefined;
+      }
+      const { explain: _flag, ...rest } = params;
+      taxpayerParams = rest;
+    }
+    const checked = checkTaxpayer(taxpayerParams, language, reading);
     if (!checked.ok) {
       if (audit.enabled) {
         audit.write(
@@ -184,7 +206,12 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
       audit.write(auditLine(request, reply, user, 200, { params, result }), 'tax computed');
       request.lineWritten = audit.inAppLog;
     }
-    return answer(checked.taxpayer, result, language);
+    const body = answer(checked.taxpayer, result, language);
+    if (explain !== 'true') return body;
+    const explanation = explainTax(admin, checked.taxpayer);
+    return 'response' in body
+      ? { response: { ...body.response, explanation } }
+      : { réponse: { ...body.réponse, explanation } };
   };
 
   routes.get(
@@ -216,6 +243,29 @@ export async function taxRoutes(app: FastifyInstance, options: TaxRouteOptions):
       if (user !== null) return taxFor(request, reply, user);
       return checkCredentials(request).then((u) => taxFor(request, reply, u));
     },
+  );
+
+  routes.get(
+    '/demo-account',
+    {
+      schema: {
+        tags: ['tax'],
+        summary: 'Whether the default admin/admin account is in use (no users configured)',
+        description:
+          'For the web page, which hints the demo account only while it works. Once `tax.users` is set, `active` is false and no name is given.',
+        response: {
+          200: Type.Object({
+            active: Type.Boolean(),
+            user: Type.Optional(Type.String()),
+            password: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    () =>
+      options.demoAccount === true
+        ? { active: true, user: 'admin', password: 'admin' }
+        : { active: false },
   );
 
   routes.post(

@@ -28,8 +28,40 @@ export type ResultFr = Static<typeof ResultFr>;
 
 const Errors = Type.Array(Type.String());
 
-export const TaxAnswerEn = Type.Object({ response: Type.Object({ result: ResultEn }) });
-export const TaxAnswerFr = Type.Object({ réponse: Type.Object({ result: ResultFr }) });
+/** `explainTax`'s steps (`explain=true`), in English keys whatever the language. */
+export const Explanation = Type.Object(
+  {
+    shares: Type.Number(),
+    allowance: Type.Integer(),
+    taxable_income: Type.Integer(),
+    quotient: Type.Number({ description: 'taxable income per share of the computation kept' }),
+    bracket: Type.Object({
+      from: Type.Number(),
+      to: Type.Union([Type.Number(), Type.Null()]),
+      rate: Type.Number(),
+    }),
+    tax_with_all_shares: Type.Integer(),
+    tax_with_capped_advantage: Type.Union([Type.Integer(), Type.Null()]),
+    capped: Type.Boolean(),
+    tax_before_discount: Type.Integer(),
+    discount_threshold: Type.Integer(),
+    discount: Type.Integer(),
+    reduction_income_ceiling: Type.Integer(),
+    reduction: Type.Integer(),
+    tax: Type.Integer(),
+    marginal_rate: Type.Number(),
+    average_rate: Type.Number(),
+    steps: Type.Array(Type.String()),
+  },
+  { description: 'how the result was reached (with `explain=true`)' },
+);
+
+export const TaxAnswerEn = Type.Object({
+  response: Type.Object({ result: ResultEn, explanation: Type.Optional(Explanation) }),
+});
+export const TaxAnswerFr = Type.Object({
+  réponse: Type.Object({ result: ResultFr, explanation: Type.Optional(Explanation) }),
+});
 export const TaxErrorsEn = Type.Object({ response: Type.Object({ errors: Errors }) });
 export const TaxErrorsFr = Type.Object({ réponse: Type.Object({ erreurs: Errors }) });
 export const BatchAnswerEn = Type.Object({
@@ -61,6 +93,9 @@ export const TaxQuery = Type.Object(
     married: Param('yes/no (or oui/non); also accepted as `marié`'),
     children: Param('non-negative integer; also accepted as `enfants`'),
     salary: Param('non-negative integer (euros); also accepted as `salaire`'),
+    explain: Param(
+      '`true`: the answer also carries `explanation`, the steps of the computation (not in the compatibility profile)',
+    ),
   },
   { additionalProperties: true },
 );

@@ -1,55 +1,149 @@
-/** The tax page: a form that asks the tax API and shows the result and how it was reached. */
+/**
+ * The tax page: the household and the credentials go to the tax API with `explain=true`; the
+ * result shows every step the engine took. What the server refuses is shown as it said it, next
+ * to the field it is about; missing and wrong credentials are told apart; a result whose inputs
+ * have changed since is marked stale.
+ */
 import type { ResultEn } from '../../../src/modules/tax/tax.schemas.js';
-import { fixNavigation } from '../../src/ui.js';
+import type { TaxExplanation } from '../../../src/modules/tax/tax.engine.js';
+import { api, ApiError, busy, byId, describe, fixNavigation, format } from '../../src/ui.js';
+
+interface Answer {
+  response?: { result?: ResultEn; explanation?: TaxExplanation; errors?: string[] };
+  réponse?: { result?: Record<string, unknown>; explanation?: TaxExplanation; erreurs?: string[] };
+}
 
 const base = location.pathname.replace(/\/+$/, '');
+const euros = (n: number): string => format.money(n, 'EUR');
+const text = (id: string, value: string): void => {
+  byId(id, HTMLElement).textContent = value;
+};
+const input = (id: string): HTMLInputElement => byId(id, HTMLInputElement);
 
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el;
-}
 /** UTF-8 safe base64 (btoa alone takes Latin-1 only). */
-function base64(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+function base64(value: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(value)));
 }
 
-const value = (id: string): string => ($(id) as HTMLInputElement).value.trim();
+function clearErrors(): void {
+  for (const id of ['children', 'salary', 'user', 'password'])
+    input(id).removeAttribute('aria-invalid');
+  for (const id of ['children-error', 'salary-error', 'auth-error', 'errors']) text(id, '');
+}
 
-async function compute(event: SubmitEvent): Promise<void> {
-  event.preventDefault();
+/** The server's messages, each next to the field it names (the rest under the form). */
+function showErrors(messages: string[]): void {
+  const rest: string[] = [];
+  for (const message of messages) {
+    const field = ['children', 'salary'].find((f) => message.startsWith(f));
+    if (field) {
+      text(`${field}-error`, message);
+      input(field).setAttribute('aria-invalid', 'true');
+    } else rest.push(message);
+  }
+  text('errors', rest.join('\n'));
+  const first = document.querySelector<HTMLInputElement>('input[aria-invalid="true"]');
+  first?.focus();
+}
+
+function showResult(result: ResultEn, e: TaxExplanation | undefined): void {
+  const section = byId('result', HTMLElement);
+  section.hidden = false;
+  delete section.dataset.stale;
+  byId('stale', HTMLElement).hidden = true;
+  text('tax', euros(result.tax));
+  text('rate', format.percent(result.rate));
+  text('surcharge', euros(result.surcharge));
+  text('discount', euros(result.discount));
+  text('reduction', euros(result.reduction));
+  text(
+    'summary',
+    `${result.married === 'yes' ? 'A couple' : 'One adult'}, ${format.number(result.children)} child${result.children === 1 ? '' : 'ren'}, ${euros(result.salary)} a year.`,
+  );
+  if (e) {
+    text('shares', format.number(e.shares));
+    text('taxable', euros(e.taxable_income));
+    text('quotient', euros(e.quotient));
+    text(
+      'bracket',
+      `${euros(e.bracket.from)} – ${e.bracket.to === null ? 'and above' : euros(e.bracket.to)}`,
+    );
+    text('average', format.percent(e.average_rate));
+    byId('steps', HTMLOListElement).replaceChildren(
+      ...e.steps.map((step) => {
+        const li = document.createElement('li');
+        li.textContent = step;
+        return li;
+      }),
+    );
+  }
+  byId('result-title', HTMLElement).focus();
+}
+
+async function compute(): Promise<void> {
+  clearErrors();
   const married =
     document.querySelector<HTMLInputElement>('input[name="married"]:checked')?.value ?? 'no';
+  // Sent as typed: the server's validation speaks for "12a34", not the browser's.
   const query = new URLSearchParams({
     married,
-    children: value('children'),
-    salary: value('salary'),
+    children: input('children').value.trim(),
+    salary: input('salary').value.trim(),
+    explain: 'true',
   });
-  const res = await fetch(`${base}/?${query.toString()}`, {
-    headers: {
-      accept: 'application/json',
-      'x-requested-with': 'XMLHttpRequest',
-      authorization: `Basic ${base64(`${value('user')}:${value('password')}`)}`,
-    },
-  });
-  const body = (await res.json()) as {
-    response?: { result?: ResultEn; errors?: string[] };
-    réponse?: { result?: Record<string, number | string>; erreurs?: string[] };
-  };
-  const result = body.response?.result;
-  const errors = body.response?.errors ?? body.réponse?.erreurs;
-  $('errors').textContent = errors ? errors.join('\n') : '';
-  $('result').hidden = !result;
-  if (!result) return;
-  $('tax').textContent = result.tax.toLocaleString('fr-FR');
-  $('rate').textContent = `${Math.round(result.rate * 100)} %`;
-  $('surcharge').textContent = `${result.surcharge.toLocaleString('fr-FR')} €`;
-  $('discount').textContent = `${result.discount.toLocaleString('fr-FR')} €`;
-  $('reduction').textContent = `${result.reduction.toLocaleString('fr-FR')} €`;
+  const user = input('user').value.trim();
+  const password = input('password').value;
+  const headers: Record<string, string> = { 'x-requested-with': 'XMLHttpRequest' };
+  if (user !== '' || password !== '')
+    headers.authorization = `Basic ${base64(`${user}:${password}`)}`;
+  try {
+    const body = await api<Answer>(`${base}/?${query.toString()}`, { headers });
+    const result = body.response?.result;
+    if (result) showResult(result, body.response?.explanation);
+  } catch (err) {
+    byId('result', HTMLElement).hidden = true;
+    if (!(err instanceof ApiError) || err.status === 0) {
+      text('errors', describe(err));
+      return;
+    }
+    const answer = err.body as Answer | undefined;
+    const messages = answer?.response?.errors ?? answer?.réponse?.erreurs ?? [err.message];
+    if (err.status === 401 || err.status === 429) {
+      text('auth-error', messages.join(' '));
+      const field = user === '' ? 'user' : 'password';
+      input(field).setAttribute('aria-invalid', 'true');
+      input(field).focus();
+    } else showErrors(messages);
+  }
 }
 
-($('tax-form') as HTMLFormElement).addEventListener('submit', (e) => {
-  void compute(e);
+byId('tax-form', HTMLFormElement).addEventListener('submit', (e) => {
+  e.preventDefault();
+  const button = byId('tax-form', HTMLFormElement).querySelector<HTMLButtonElement>(
+    'button[type="submit"]',
+  );
+  if (button) void busy(button, compute);
 });
+// A result stays, marked stale, once its inputs change.
+byId('tax-form', HTMLFormElement).addEventListener('input', (e) => {
+  const target = e.target;
+  if (target instanceof HTMLInputElement && ['user', 'password'].includes(target.id)) return;
+  const section = byId('result', HTMLElement);
+  if (section.hidden || section.dataset.stale !== undefined) return;
+  section.dataset.stale = '';
+  byId('stale', HTMLElement).hidden = false;
+});
+byId('result-title', HTMLElement).tabIndex = -1;
 
+// The demo account is hinted only while it works.
+void api<{ active: boolean; user?: string; password?: string }>(`${base}/demo-account`)
+  .then((demo) => {
+    const hint = byId('demo-hint', HTMLElement);
+    hint.hidden = !demo.active;
+    if (demo.active && demo.user && demo.password) {
+      hint.textContent = `Demo account: ${demo.user} / ${demo.password} (until users are configured).`;
+      if (input('user').value === '') input('user').value = demo.user;
+    }
+  })
+  .catch(() => undefined);
 void fixNavigation();
