@@ -309,3 +309,53 @@ describe('numbers: the http source against good and bad upstreams', () => {
     );
   });
 });
+
+describe('numbers: the server-side fan-out', () => {
+  it('makes n requests at once, streams each answer as a line, and reports the coalescing', async () => {
+    const t = await buildTestApp({ config: { numbers: { delay_ms: 300, count: 1000 } } });
+    try {
+      const base = await listen(t.app);
+      const res = await fetch(`${base}/numbers/fan-out?n=16`);
+      expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      const lines = (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(17);
+      const answers = lines.slice(0, 16);
+      expect(answers.map((a) => a.i).sort((a, b) => Number(a) - Number(b))).toEqual(
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      );
+      for (const a of answers) expect(a).toMatchObject({ status: 200, total: '499500' });
+      // Each waited for the upstream's delay (one call, shared: see the summary).
+      for (const a of answers) expect(a.ms).toBeGreaterThanOrEqual(290);
+      const summary = lines[16]!;
+      expect(summary).toMatchObject({ done: true, n: 16, upstream_calls: 1, coalesced: 15 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('runs at most 2 fan-outs at a time, and bounds n', async () => {
+    // Each fan-out waits 1.5 s for the upstream: three sent together overlap.
+    const t = await buildTestApp({
+      config: { numbers: { delay_ms: 1500, count: 10, cache_ttl_ms: 0 } },
+    });
+    try {
+      const base = await listen(t.app);
+      const three = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const res = await fetch(`${base}/numbers/fan-out?n=2`);
+          await res.text();
+          return [res.status, res.headers.get('retry-after')];
+        }),
+      );
+      expect(three.map(([s]) => s).sort()).toEqual([200, 200, 503]);
+      expect(three.find(([s]) => s === 503)?.[1]).toBe('1');
+      expect((await fetch(`${base}/numbers/fan-out?n=2`)).status).toBe(200);
+      expect((await fetch(`${base}/numbers/fan-out?n=65`)).status).toBe(400);
+    } finally {
+      await t.close();
+    }
+  });
+});

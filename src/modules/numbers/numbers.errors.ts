@@ -5,7 +5,8 @@ export type NumbersErrorCode =
   | 'NUMBERS_TOTAL_OUT_OF_RANGE'
   | 'NUMBERS_UPSTREAM_FAILED'
   | 'NUMBERS_BODY_TOO_LARGE'
-  | 'NUMBERS_BAD_ARRAY';
+  | 'NUMBERS_BAD_ARRAY'
+  | 'NUMBERS_FAN_OUT_BUSY';
 
 export type NumbersError = AppError<NumbersErrorCode>;
 
@@ -21,6 +22,14 @@ export const NumbersErrors = {
       `the body is larger than ${limit} bytes`,
       { limit },
       { connection: 'close' },
+    ),
+  fanOutBusy: (max: number): NumbersError =>
+    new AppError(
+      'NUMBERS_FAN_OUT_BUSY',
+      503,
+      `${String(max)} fan-outs are running on this node already: try again in a moment`,
+      undefined,
+      { 'retry-after': '1' },
     ),
   badArray: (why: string, offset: number, element: number): NumbersError =>
     new AppError(

@@ -2,7 +2,8 @@
  * The numbers module's HTTP surface: `GET|POST /total`, the module's own upstream
  * `GET /numbers`, `GET /numbers/stats` for the page, and the page itself.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,7 +16,14 @@ import type { Total, TotalService } from './numbers.service.js';
 import { feed, rangeArrayStream, UpstreamError } from './numbers.source.js';
 import { ArrayParseError, ArraySummer } from './numbers.parse.js';
 import { NumbersErrors } from './numbers.errors.js';
-import { NumbersQuery, NumbersStats, TotalBody } from './numbers.schemas.js';
+import {
+  FanOutQuery,
+  NumbersQuery,
+  NumbersStats,
+  TotalBody,
+  type FanOutAnswer,
+  type FanOutSummary,
+} from './numbers.schemas.js';
 
 const errors = { 400: ErrorBody, 413: ErrorBody, 422: ErrorBody, 502: ErrorBody };
 
@@ -217,6 +225,90 @@ export async function numbersRoutes(
         if (left) return reply; // the client went away during the delay
       }
       return reply.type('application/json; charset=utf-8').send(rangeArrayStream(count));
+    },
+  );
+
+  /** Fan-outs running on this node: each is up to 64 requests, so they are few at a time. */
+  const fanOuts = { running: 0, max: 2 };
+  routes.get(
+    '/fan-out',
+    {
+      schema: {
+        tags: ['numbers'],
+        summary:
+          'Fires n requests to the total at once, from the server, and streams their timings',
+        description:
+          'A browser sends at most 6 requests at once to one host, so it cannot show what n ' +
+          'concurrent clients see. Here the server makes the n requests itself, in-process ' +
+          'through its whole HTTP pipeline, all at once, and writes one JSON line per answer as ' +
+          'it comes (`{i, status, ms, total | error}`), then a summary line ' +
+          '(`{done, n, ms, upstream_calls, coalesced, cache_hits, event_loop_max_ms}`): the ' +
+          'upstream calls made and the requests that shared one. At most 2 fan-outs run at a ' +
+          'time per node (503 otherwise).',
+        querystring: FanOutQuery,
+        produces: ['application/x-ndjson'],
+        response: {
+          200: Type.Unsafe<Readable>(Type.String({ description: 'newline-delimited JSON' })),
+          400: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (fanOuts.running >= fanOuts.max) throw NumbersErrors.fanOutBusy(fanOuts.max);
+      fanOuts.running++;
+      const { n } = request.query;
+      const out = new PassThrough();
+      const line = (value: FanOutAnswer | FanOutSummary): void => {
+        out.write(`${JSON.stringify(value)}\n`);
+      };
+      const before = service.stats();
+      const started = performance.now();
+      let worstLoop = 0;
+      const sample = setInterval(() => {
+        worstLoop = Math.max(worstLoop, monitor.read().max_ms);
+      }, 250);
+      const one = async (i: number): Promise<void> => {
+        const t0 = performance.now();
+        const res = await app.inject({ method: 'GET', url: config.total_path });
+        const ms = Math.round((performance.now() - t0) * 10) / 10;
+        const total = /^\{"total":(.+)\}$/.exec(res.body)?.[1];
+        if (res.statusCode === 200 && total !== undefined)
+          line({ i, status: res.statusCode, ms, total });
+        else
+          line({
+            i,
+            status: res.statusCode,
+            ms,
+            error: res.json<{ error?: { message?: string } }>().error?.message ?? res.statusMessage,
+          });
+      };
+      void Promise.all(Array.from({ length: n }, (_, i) => one(i + 1)))
+        .then(() => {
+          const after = service.stats();
+          line({
+            done: true,
+            n,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            upstream_calls: after.upstreamCalls - before.upstreamCalls,
+            coalesced: after.coalesced - before.coalesced,
+            cache_hits: after.cacheHits - before.cacheHits,
+            event_loop_max_ms: Math.max(worstLoop, monitor.read().max_ms),
+          });
+        })
+        .catch((err: unknown) => {
+          request.log.error({ err }, 'numbers: fan-out failed');
+        })
+        .finally(() => {
+          clearInterval(sample);
+          fanOuts.running--;
+          out.end();
+        });
+      return reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .send(out);
     },
   );
 

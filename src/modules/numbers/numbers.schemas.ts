@@ -53,3 +53,30 @@ export const NumbersStats = Type.Object({
 });
 /** What `GET /numbers/stats` answers (the web page polls it). */
 export type NumbersStats = Static<typeof NumbersStats>;
+
+export const FanOutQuery = Type.Object(
+  {
+    n: Type.Integer({ minimum: 1, maximum: 64, default: 16, description: 'requests at once' }),
+  },
+  { additionalProperties: false },
+);
+
+/** One line of `GET /numbers/fan-out` per request, as it is answered. */
+export interface FanOutAnswer {
+  i: number;
+  status: number;
+  ms: number;
+  /** The total's text (exact, possibly beyond 2^53), or the error's message. */
+  total?: string;
+  error?: string;
+}
+/** The last line: what the fan-out cost the upstream, and the event loop meanwhile. */
+export interface FanOutSummary {
+  done: true;
+  n: number;
+  ms: number;
+  upstream_calls: number;
+  coalesced: number;
+  cache_hits: number;
+  event_loop_max_ms: number;
+}

@@ -1,117 +1,192 @@
 /**
- * The numbers page: fires concurrent `GET /total` requests, shows each total and time, and
- * polls the server's event-loop delay meanwhile — it stays low because the sums run in slices.
+ * The numbers page: asks the server to fire n concurrent requests at the total (a browser
+ * cannot: it sends six at a time to one host) and shows each answer as it streams in, with how
+ * many shared one upstream call; and charts the server's event-loop delay, live, against the
+ * 10 ms threshold (uPlot).
  */
-import type { NumbersStats } from '../../../src/modules/numbers/numbers.schemas.js';
-import { fixNavigation } from '../../src/ui.js';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type {
+  FanOutAnswer,
+  FanOutSummary,
+  NumbersStats,
+} from '../../../src/modules/numbers/numbers.schemas.js';
+import { api, ApiError, busy, byId, describe, el, fixNavigation, format } from '../../src/ui.js';
 
 const base = location.pathname.replace(/\/+$/, '');
+const THRESHOLD_MS = 10;
+const text = (id: string, value: string): void => {
+  byId(id, HTMLElement).textContent = value;
+};
+const ms = (n: number): string => `${format.number(Math.round(n * 10) / 10)} ms`;
 
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el;
+/** A total as sent (exact, possibly beyond 2^53), with the reader's digit grouping. */
+function showTotal(raw: string): string {
+  if (/^-?\d+$/.test(raw)) return BigInt(raw).toLocaleString();
+  const n = Number(raw);
+  return Number.isFinite(n) ? n.toLocaleString(undefined, { maximumFractionDigits: 6 }) : raw;
 }
 
-let totalPath = '/total';
-let fired = 0;
-const history: number[] = [];
+// ---------------------------------------------------------------------------------------------
+// The chart
+
+const seconds: number[] = [];
+const worst: number[] = [];
+const css = (name: string): string =>
+  getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+function makeChart(): uPlot {
+  const box = byId('chart', HTMLElement);
+  const axis = {
+    stroke: css('--muted'),
+    grid: { stroke: css('--line'), width: 1 },
+    ticks: { stroke: css('--line'), width: 1 },
+  };
+  return new uPlot(
+    {
+      width: Math.max(280, box.clientWidth),
+      height: 200,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(20, max * 1.2)] } },
+      axes: [axis, { ...axis, label: 'ms', size: 50 }],
+      series: [
+        {},
+        {
+          label: 'worst delay (ms)',
+          stroke: css('--accent'),
+          width: 2,
+          fill: css('--accent-soft'),
+        },
+        {
+          label: '10 ms',
+          stroke: css('--danger'),
+          width: 1,
+          dash: [6, 4],
+          points: { show: false },
+        },
+      ],
+      legend: { live: false },
+    },
+    [[], [], []],
+    box,
+  );
+}
+let chart: uPlot | undefined;
 
 function draw(): void {
-  const canvas = $('chart') as HTMLCanvasElement;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const width = canvas.width / 60;
-  history.forEach((ms, i) => {
-    const h = Math.min(1, ms / 50) * canvas.height;
-    ctx.fillStyle = ms < 10 ? '#12b76a' : '#f04438';
-    ctx.fillRect(i * width, canvas.height - h, width - 1, Math.max(h, 1));
-  });
+  chart ??= makeChart();
+  chart.setData([seconds, worst, seconds.map(() => THRESHOLD_MS)]);
 }
+window.addEventListener('resize', () => {
+  const box = document.getElementById('chart');
+  if (chart && box) chart.setSize({ width: Math.max(280, box.clientWidth), height: 200 });
+});
 
 async function poll(): Promise<void> {
   try {
-    const res = await fetch(`${base}/stats`, { headers: { accept: 'application/json' } });
-    if (res.ok) {
-      const s = (await res.json()) as NumbersStats;
-      totalPath = s.total_path;
-      $('total-path').textContent = s.total_path;
-      $('source').textContent =
-        s.source === 'simulated'
-          ? `Source: simulated — the integers 0 … ${(s.count - 1).toLocaleString('en')} after ${s.delay_ms} ms.`
-          : 'Source: an HTTP upstream, parsed as it streams.';
-      $('source').dataset.ready = '';
-      $('p50').textContent = s.event_loop.p50_ms.toFixed(2);
-      $('p99').textContent = s.event_loop.p99_ms.toFixed(2);
-      $('max').textContent = s.event_loop.max_ms.toFixed(2);
-      $('calls').textContent = String(s.upstream_calls);
-      $('coalesced').textContent = String(s.coalesced);
-      $('in-flight').textContent = s.in_flight ? 'yes' : 'no';
-      history.push(s.event_loop.max_ms);
-      if (history.length > 60) history.shift();
-      draw();
+    const s = await api<NumbersStats>(`${base}/stats`);
+    text('total-path', s.total_path);
+    text(
+      'source',
+      s.source === 'simulated'
+        ? `Source: simulated, the integers 0 … ${format.number(s.count - 1)} after ${ms(s.delay_ms)}.`
+        : 'Source: an HTTP upstream, summed as it streams.',
+    );
+    byId('source', HTMLElement).dataset.ready = '';
+    text('p50', ms(s.event_loop.p50_ms));
+    text('p99', ms(s.event_loop.p99_ms));
+    text('max', ms(s.event_loop.max_ms));
+    text('calls', format.number(s.upstream_calls));
+    text('coalesced', format.number(s.coalesced));
+    text('in-flight', s.in_flight ? 'yes' : 'no');
+    seconds.push(Date.now() / 1000);
+    worst.push(s.event_loop.max_ms);
+    if (seconds.length > 60) {
+      seconds.shift();
+      worst.shift();
     }
+    draw();
   } catch {
-    // the server is restarting; the next poll tries again
+    // The banner says the server is away; the next poll tries again.
   }
   setTimeout(() => void poll(), 1000);
 }
 
-interface Row {
-  tr: HTMLTableRowElement;
-  total: HTMLTableCellElement;
-  time: HTMLTableCellElement;
-  status: HTMLTableCellElement;
-}
+// ---------------------------------------------------------------------------------------------
+// The fan-out
 
-function row(n: number): Row {
-  const tr = document.createElement('tr');
-  const cell = (text: string, className = ''): HTMLTableCellElement => {
-    const td = document.createElement('td');
-    td.textContent = text;
-    td.className = className;
-    tr.append(td);
-    return td;
-  };
-  cell(String(n));
-  return { tr, total: cell('', 'num'), time: cell('', 'num'), status: cell('waiting…') };
-}
-
-async function fireOne(r: Row): Promise<void> {
-  const started = performance.now();
+async function fire(n: number): Promise<void> {
+  const body = byId('results', HTMLTableSectionElement);
+  body.replaceChildren();
+  text('summary', `Firing ${format.number(n)} requests at once…`);
+  const rows = new Map<number, HTMLTableRowElement>();
+  for (let i = 1; i <= n; i++) {
+    const row = el(
+      'tr',
+      { dataset: { i: String(i) } },
+      el('td', { className: 'num' }, String(i)),
+      el('td', { className: 'num total' }),
+      el('td', { className: 'num time' }),
+      el('td', { className: 'status' }, 'waiting…'),
+    );
+    rows.set(i, row);
+    body.append(row);
+  }
+  let res: Response;
   try {
-    // no-store: a browser otherwise queues identical GETs behind its cache lock, one by one.
-    const res = await fetch(totalPath, {
-      cache: 'no-store',
-      headers: { accept: 'application/json' },
-    });
-    // The total may exceed 2^53: show the digits as sent rather than a rounded number.
-    const text = await res.text();
-    r.time.textContent = (performance.now() - started).toFixed(0);
-    if (res.ok) {
-      r.total.textContent = /"total":(-?[0-9.eE+-]+)/.exec(text)?.[1] ?? text;
-      r.status.textContent = 'ok';
-    } else {
-      const body = JSON.parse(text) as { error?: { message?: string } };
-      r.status.textContent = `${res.status} ${body.error?.message ?? ''}`;
-      r.tr.classList.add('error');
-    }
+    res = await fetch(`${base}/fan-out?n=${String(n)}`, { cache: 'no-store' });
   } catch (err) {
-    r.status.textContent = (err as Error).message;
-    r.tr.classList.add('error');
+    text('summary', describe(new ApiError(0, `The server is unreachable (${describe(err)}).`)));
+    return;
+  }
+  if (!res.ok || !res.body) {
+    const problem = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    text('summary', `Refused: ${problem?.error?.message ?? `HTTP ${String(res.status)}`}`);
+    return;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    pending += value;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines.filter(Boolean))
+      show(JSON.parse(line) as FanOutAnswer | FanOutSummary, rows);
   }
 }
 
-$('fire').addEventListener('submit', (event) => {
+function show(line: FanOutAnswer | FanOutSummary, rows: Map<number, HTMLTableRowElement>): void {
+  if ('done' in line) {
+    const shared =
+      line.upstream_calls === 0
+        ? 'all were answered from the cache'
+        : `the upstream was called ${line.upstream_calls === 1 ? 'once' : `${format.number(line.upstream_calls)} times`}; ${format.number(line.coalesced)} shared a running sum`;
+    text(
+      'summary',
+      `${format.number(line.n)} requests answered in ${ms(line.ms)}: ${shared}. Worst event-loop delay meanwhile: ${ms(line.event_loop_max_ms)}.`,
+    );
+    return;
+  }
+  const row = rows.get(line.i);
+  if (!row) return;
+  const cells = row.querySelectorAll('td');
+  if (cells[1]) cells[1].textContent = line.total === undefined ? '' : showTotal(line.total);
+  if (cells[2]) cells[2].textContent = ms(line.ms);
+  if (cells[3])
+    cells[3].textContent =
+      line.status === 200 ? 'ok' : `${String(line.status)} ${line.error ?? ''}`;
+  if (line.status !== 200) row.classList.add('error');
+}
+
+byId('fire', HTMLFormElement).addEventListener('submit', (event) => {
   event.preventDefault();
-  const n = Math.max(1, Math.min(64, Number(($('concurrency') as HTMLInputElement).value) || 1));
-  const body = $('results');
-  const rows = Array.from({ length: n }, () => row(++fired));
-  body.prepend(...rows.map((r) => r.tr).reverse());
-  void Promise.all(rows.map((r) => fireOne(r)));
+  const input = byId('concurrency', HTMLInputElement);
+  const n = Math.max(1, Math.min(64, Math.round(Number(input.value)) || 1));
+  input.value = String(n);
+  const button = byId('fire', HTMLFormElement).querySelector('button');
+  if (button) void busy(button, () => fire(n));
 });
 
 void poll();
-
 void fixNavigation();
