@@ -1,8 +1,9 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
 import { jpeg, png } from '../images/fixtures.js';
+import { PHONE } from './audit.js';
 import { launchBrowser } from './chromium.js';
 import { imagesModule } from '../../src/modules/images/index.js';
 
@@ -20,47 +21,169 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     await t.close();
   });
 
-  it('uploads two files, shows both thumbnails, and shows the picked format and width', async () => {
-    const page = await browser.newPage();
+  /** A page, and every image URL it asked for. */
+  async function open(viewport?: {
+    width: number;
+    height: number;
+  }): Promise<{ page: Page; asked: string[] }> {
+    const context = await browser.newContext({
+      locale: 'en-US',
+      ...(viewport ? { viewport } : {}),
+    });
+    const page = await context.newPage();
+    onTestFinished(() => context.close());
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/images/')) asked.push(r.url());
+    });
     await page.goto(`${base}/images/`);
-    await page.locator('#files').setInputFiles([
+    await page.locator('#grid[data-ready]').waitFor({ state: 'attached' });
+    return { page, asked };
+  }
+  /** Whether `url` is an original (`/images/<id>`, no extension, no parameters). */
+  const isOriginal = (url: string): boolean =>
+    /^\/images\/[A-Za-z0-9_-]+$/.test(new URL(url).pathname + new URL(url).search);
+
+  it('uploads with the keyboard alone, with progress, and says why a text file is refused', async () => {
+    const { page, asked } = await open();
+    await page.keyboard.press('Tab'); // skip link
+    for (let i = 0; i < 20; i++) {
+      if ((await page.evaluate(() => document.activeElement?.id)) === 'pick') break;
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('pick');
+    // Waiting for the chooser turns on its interception: before any key, so none races it.
+    const opened = page.waitForEvent('filechooser');
+    await page.getByLabel('Album (optional)').fill('holiday');
+    await page.locator('#pick').focus();
+    await page.keyboard.press('Enter');
+    const chooser = await opened;
+    await chooser.setFiles([
       { name: 'wide.jpg', mimeType: 'image/jpeg', buffer: await jpeg(640, 480) },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') },
       { name: 'square.png', mimeType: 'image/png', buffer: await png(300, 300) },
     ]);
-    await page.locator('#status', { hasText: 'Stored 2 images.' }).waitFor();
-    const thumbs = page.locator('#grid img');
-    expect(await thumbs.count()).toBe(2);
-    // Both thumbnails really loaded (decoded by the browser).
+    await page.locator('#status', { hasText: 'Stored 2 images. 1 refused: see above.' }).waitFor();
+    const rows = page.locator('#uploads li');
+    expect(await rows.nth(1).textContent()).toContain('skipped: not an image');
+    for (const i of [0, 2]) {
+      expect(await rows.nth(i).textContent()).toContain('stored');
+      expect(
+        await rows
+          .nth(i)
+          .locator('progress')
+          .evaluate((p) => (p as HTMLProgressElement).value),
+      ).toBe(1);
+    }
+    // Thumbnails are derivatives, loaded and decoded; no original was fetched.
     await page.waitForFunction(() =>
       [...document.querySelectorAll<HTMLImageElement>('#grid img')].every(
         (img) => img.complete && img.naturalWidth > 0,
       ),
     );
+    expect(await page.locator('#grid img').count()).toBe(2);
+    for (const src of await page
+      .locator('#grid img')
+      .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).currentSrc)))
+      expect(src).toMatch(/\.webp\?thumbnail=(320|640)$/);
+    expect(asked.filter(isOriginal)).toEqual([]);
 
+    // The album filter shows the album's images only.
+    await page.getByLabel('Show album').fill('holiday');
+    await page.locator('#grid li').nth(1).waitFor();
+    await page.getByLabel('Show album').fill('work');
+    await page.locator('#empty:not([hidden])').waitFor();
+  });
+
+  it('edits with every operation, shows the URL, size and time, and says what cannot be made', async () => {
+    const { page, asked } = await open();
+    await page.locator('#grid button').first().waitFor();
     await page.locator('#grid button[title="wide.jpg"]').click();
-    await page.locator('#format').selectOption('webp');
-    await page.locator('#width').fill('200');
+    const dialog = page.getByRole('dialog', { name: 'wide.jpg' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Format').selectOption('webp');
+    await dialog.getByLabel('Width', { exact: true }).fill('200');
+    await dialog.getByLabel('Grayscale').check();
+    await dialog.getByLabel('Rotate').selectOption('90');
+    await dialog.getByLabel('Mask').selectOption('circle');
+    await dialog.getByLabel('Quality').fill('60');
+    const url = dialog.locator('#url');
+    await page.waitForFunction(() =>
+      (document.querySelector<HTMLInputElement>('#url')?.value ?? '').endsWith(
+        '?w=200&rotate=90&grayscale=true&mask=circle&quality=60',
+      ),
+    );
+    expect(await url.inputValue()).toMatch(
+      new RegExp(
+        `^${base}/images/[A-Za-z0-9_-]+\\.webp\\?w=200&rotate=90&grayscale=true&mask=circle&quality=60$`,
+      ),
+    );
+    await dialog
+      .locator('#render-info', { hasText: /^WEBP, .+ of the original's .+, rendered in \d+ ms\.$/ })
+      .waitFor();
+    // The preview is that URL's image: 200 wide, turned: 150 × 200.
     await page.waitForFunction(() => {
       const img = document.querySelector<HTMLImageElement>('#detail-img');
-      return (
-        img !== null && img.src.includes('.webp?w=200') && img.complete && img.naturalWidth === 200
-      );
+      return img !== null && img.complete && img.naturalWidth === 150 && img.naturalHeight === 200;
     });
-    const url = await page.locator('#url').inputValue();
-    expect(url).toMatch(new RegExp(`^${base}/images/[A-Za-z0-9_-]+\\.webp\\?w=200$`));
-    const shown = await page.evaluate(async (u) => {
-      const res = await fetch(u);
-      return {
-        type: res.headers.get('content-type'),
-        bytes: [...new Uint8Array(await res.arrayBuffer())],
-      };
-    }, url);
-    expect(shown.type).toBe('image/webp');
-    expect(await sharp(Buffer.from(shown.bytes)).metadata()).toMatchObject({
+    const served = await fetch(await url.inputValue());
+    expect(await sharp(Buffer.from(await served.arrayBuffer())).metadata()).toMatchObject({
       format: 'webp',
-      width: 200,
-      height: 150,
+      width: 150,
+      height: 200,
     });
-    await page.close();
+    expect(await dialog.locator('#download').getAttribute('href')).toBe(
+      new URL(await url.inputValue()).pathname + new URL(await url.inputValue()).search,
+    );
+
+    // A blur the engine refuses: its message, and no broken image.
+    await dialog.getByLabel('Blur (sigma)').fill('500');
+    await dialog
+      .locator('#render-error', { hasText: /^This version cannot be made: .*blur/ })
+      .waitFor();
+    expect(await dialog.locator('#detail-img').isHidden()).toBe(true);
+    await dialog.getByLabel('Blur (sigma)').fill('2');
+    await dialog.locator('#render-error:empty').waitFor({ state: 'attached' });
+    await dialog.locator('#detail-img:not([hidden])').waitFor();
+    expect(asked.filter(isOriginal)).toEqual([]);
+  });
+
+  it('previews a large photo on a phone from a derivative the size of the screen, in a dialog that fits', async () => {
+    const big = await t.app.inject({
+      method: 'POST',
+      url: '/images/',
+      headers: { 'content-type': 'image/jpeg', 'x-filename': 'big.jpg' },
+      payload: await jpeg(4000, 3000),
+    });
+    expect(big.statusCode).toBe(201);
+    const { page, asked } = await open(PHONE);
+    await page.locator('#grid button[title="big.jpg"]').click();
+    await page.locator('#render-info', { hasText: /^Preview 390 px wide: JPEG/ }).waitFor();
+    const natural = await page
+      .locator('#detail-img')
+      .evaluate((img) => (img as HTMLImageElement).naturalWidth);
+    expect(natural).toBe(390);
+    expect(asked.filter(isOriginal)).toEqual([]);
+    expect(asked.some((u) => u.includes('w=390'))).toBe(true);
+    const box = await page.locator('#detail').boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(PHONE.height);
+  });
+
+  it('deletes an image after confirmation (an administrator on this machine)', async () => {
+    const { page } = await open();
+    const tile = page.locator('#grid button[title="square.png"]');
+    const id = await tile.getAttribute('data-id');
+    await tile.click();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete square.png?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await page.locator('#status', { hasText: 'square.png deleted.' }).waitFor();
+    await tile.waitFor({ state: 'detached' });
+    expect((await t.app.inject({ url: `/images/${String(id)}/meta` })).statusCode).toBe(404);
   });
 });
