@@ -310,7 +310,9 @@ describe('tax configured for the original client', () => {
       headers: ADMIN,
     });
     expect(admin.statusCode).toBe(401);
-    expect(admin.json()).toEqual({ réponse: { erreurs: ['utilisateur ou mot de passe incorrect'] } });
+    expect(admin.json()).toEqual({
+      réponse: { erreurs: ['utilisateur ou mot de passe incorrect'] },
+    });
     const bad = await t.app.inject({ url: '/?enfants=x', headers: ALICE });
     // The original server's texts, in its order.
     expect(bad.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs).toEqual([
