@@ -1,6 +1,7 @@
 /**
- * Every page of the console, as a desktop in the light theme and as a phone (390 × 844) in the
- * dark theme: no serious or critical axe-core finding, no sideways scrolling, no console error.
+ * Every page of the console, as a desktop in the light theme, as a phone (390 × 844) in the dark
+ * theme and at 360 px wide: no serious or critical axe-core finding, no sideways scrolling, no
+ * console error.
  * Also: each page's JavaScript stays under 60 KB gzipped.
  */
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,12 @@ const PAGES: { path: string; ready: string; status?: number }[] = [
 const VIEWS = [
   { name: 'desktop, light', viewport: DESKTOP, colorScheme: 'light' as const },
   { name: 'phone, dark', viewport: PHONE, colorScheme: 'dark' as const },
+  // The narrowest phones in use: the layouts must hold from 360 px.
+  {
+    name: 'narrow phone, light',
+    viewport: { width: 360, height: 740 },
+    colorScheme: 'light' as const,
+  },
 ];
 
 describe('the console pages’ JavaScript', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../src/core/web.js';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
@@ -156,6 +156,67 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
     await b.locator('#products .description', { hasText: 'dragon fruit' }).waitFor();
     expect(await row(b, 3).locator('.price').textContent()).toBe('€22.00');
     expect(await toasts(b)).toEqual([]);
+  });
+
+  it('lets an administrator create, edit, restock and delete, and watch the orders ledger live', async () => {
+    const admin = await open();
+    const buyer = await open();
+    await admin.getByText('Administration').click();
+    // No admin_token on this server, and the browser is on the same machine: an empty token.
+    await admin.getByRole('button', { name: 'Unlock' }).click();
+    await admin.locator('#admin-tools:not([hidden])').waitFor();
+
+    await admin.getByLabel('Description').fill('fig');
+    await admin.getByLabel('Price', { exact: true }).fill('12');
+    await admin.getByRole('button', { name: 'Create' }).click();
+    await admin.locator('#message', { hasText: 'fig created.' }).waitFor();
+    const fig = (page: Page) =>
+      page.locator('#products tr', { has: page.locator('.description', { hasText: /^fig$/ }) });
+    await fig(buyer).waitFor();
+
+    const edit = async (): Promise<Locator> => {
+      await fig(admin).getByRole('button', { name: 'Edit fig' }).click();
+      const dialog = admin.getByRole('dialog', { name: 'Edit fig' });
+      await dialog.waitFor();
+      return dialog;
+    };
+    let dialog = await edit();
+    await dialog.getByLabel('Price').fill('15');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await admin.locator('#message', { hasText: 'fig saved.' }).waitFor();
+    await fig(buyer).locator('.price[data-value="15"]').waitFor();
+
+    dialog = await edit();
+    await dialog.getByLabel('Add to stock').fill('10');
+    await dialog.getByRole('button', { name: 'Add stock' }).click();
+    await admin.locator('#message', { hasText: '10 × fig added to the stock.' }).waitFor();
+    await fig(buyer).locator('.stock[data-value="10"]').waitFor();
+
+    // The buyer's purchase appears in the administrator's ledger, without a reload.
+    await fig(buyer).locator('input[type="number"]').fill('2');
+    await fig(buyer).getByRole('button', { name: 'Buy fig' }).click();
+    await buyer.locator('#message', { hasText: 'Bought 2 × fig for €30.00.' }).waitFor();
+    const order = admin.locator('#orders tbody tr', { hasText: 'fig' }).first();
+    await order.waitFor();
+    expect(await order.locator('td').allTextContents()).toEqual([
+      expect.stringMatching(/^\d+$/),
+      expect.any(String),
+      'fig',
+      '2',
+      '€30.00',
+      'Success',
+      '•••• 4242',
+    ]);
+
+    dialog = await edit();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await admin
+      .getByRole('dialog', { name: 'Delete fig?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await admin.locator('#message', { hasText: 'fig deleted.' }).waitFor();
+    await fig(buyer).waitFor({ state: 'detached' });
+    await fig(admin).waitFor({ state: 'detached' });
   });
 
   it('buys with the keyboard alone, and Enter in the card field does not reload the page', async () => {
