@@ -35,3 +35,19 @@ export function overflowX(page: Page): Promise<number> {
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/**
+ * Collects the page's console errors and uncaught exceptions from now on. Chromium also logs
+ * every 4xx or 5xx answer as an error: `expected` lists the statuses a flow provokes on purpose.
+ */
+export function consoleErrors(page: Page): { unexpected(...expected: number[]): string[] } {
+  const seen: string[] = [];
+  page.on('pageerror', (e) => seen.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') seen.push(m.text());
+  });
+  return {
+    unexpected: (...expected) =>
+      seen.filter((e) => !expected.some((status) => e.includes(`status of ${String(status)}`))),
+  };
+}

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
 import { jpeg, png } from '../images/fixtures.js';
-import { PHONE } from './audit.js';
+import { consoleErrors, PHONE, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 import { imagesModule } from '../../src/modules/images/index.js';
 
@@ -25,7 +25,7 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
   async function open(viewport?: {
     width: number;
     height: number;
-  }): Promise<{ page: Page; asked: string[] }> {
+  }): Promise<{ page: Page; asked: string[]; errors: ReturnType<typeof consoleErrors> }> {
     const context = await browser.newContext({
       locale: 'en-US',
       ...(viewport ? { viewport } : {}),
@@ -33,19 +33,20 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     const page = await context.newPage();
     onTestFinished(() => context.close());
     const asked: string[] = [];
+    const errors = consoleErrors(page);
     page.on('request', (r) => {
       if (new URL(r.url()).pathname.startsWith('/images/')) asked.push(r.url());
     });
     await page.goto(`${base}/images/`);
     await page.locator('#grid[data-ready]').waitFor({ state: 'attached' });
-    return { page, asked };
+    return { page, asked, errors };
   }
   /** Whether `url` is an original (`/images/<id>`, no extension, no parameters). */
   const isOriginal = (url: string): boolean =>
     /^\/images\/[A-Za-z0-9_-]+$/.test(new URL(url).pathname + new URL(url).search);
 
   it('uploads with the keyboard alone, with progress, and says why a text file is refused', async () => {
-    const { page, asked } = await open();
+    const { page, asked, errors } = await open();
     await page.keyboard.press('Tab'); // skip link
     for (let i = 0; i < 20; i++) {
       if ((await page.evaluate(() => document.activeElement?.id)) === 'pick') break;
@@ -93,14 +94,17 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     await page.locator('#grid li').nth(1).waitFor();
     await page.getByLabel('Show album').fill('work');
     await page.locator('#empty:not([hidden])').waitFor();
+    expect(errors.unexpected()).toEqual([]);
   });
 
   it('edits with every operation, shows the URL, size and time, and says what cannot be made', async () => {
-    const { page, asked } = await open();
+    const { page, asked, errors } = await open();
     await page.locator('#grid button').first().waitFor();
     await page.locator('#grid button[title="wide.jpg"]').click();
     const dialog = page.getByRole('dialog', { name: 'wide.jpg' });
     await dialog.waitFor();
+    await dialog.locator('#render-info', { hasText: /ms\.$/ }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     await dialog.getByLabel('Format').selectOption('webp');
     await dialog.getByLabel('Width', { exact: true }).fill('200');
     await dialog.getByLabel('Grayscale').check();
@@ -146,6 +150,8 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     await dialog.locator('#render-error:empty').waitFor({ state: 'attached' });
     await dialog.locator('#detail-img:not([hidden])').waitFor();
     expect(asked.filter(isOriginal)).toEqual([]);
+    // The refused blur's 400 is the only error.
+    expect(errors.unexpected(400)).toEqual([]);
   });
 
   it('previews a large photo on a phone from a derivative the size of the screen, in a dialog that fits', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../src/core/web.js';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
 import { createProduct, setup, stockOf } from '../market/helpers.js';
-import { PHONE } from './audit.js';
+import { PHONE, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 
 describe.runIf(browserAvailable())('market page in two browsers', () => {
@@ -81,6 +81,7 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
     const dialog = a.getByRole('dialog', { name: 'The price of vanilla has changed' });
     await buy();
     await dialog.waitFor();
+    expect(await seriousViolations(a)).toEqual([]);
     expect(await dialog.textContent()).toContain('It is €45.00 now, not €30.00');
     await dialog.getByRole('button', { name: 'Do not buy' }).click();
     await a
@@ -181,6 +182,7 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
       return dialog;
     };
     let dialog = await edit();
+    expect(await seriousViolations(admin)).toEqual([]);
     await dialog.getByLabel('Price').fill('15');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await admin.locator('#message', { hasText: 'fig saved.' }).waitFor();
@@ -217,6 +219,8 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
     await admin.locator('#message', { hasText: 'fig deleted.' }).waitFor();
     await fig(buyer).waitFor({ state: 'detached' });
     await fig(admin).waitFor({ state: 'detached' });
+    expect(pageErrors.get(admin)).toEqual([]);
+    expect(pageErrors.get(buyer)).toEqual([]);
   });
 
   it('buys with the keyboard alone, and Enter in the card field does not reload the page', async () => {

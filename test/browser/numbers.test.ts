@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
+import { consoleErrors } from './audit.js';
 import { launchBrowser } from './chromium.js';
 
 describe.runIf(browserAvailable())('numbers page in a real browser', () => {
@@ -19,6 +20,7 @@ describe.runIf(browserAvailable())('numbers page in a real browser', () => {
 
   it('has the server fire 16 requests at once, streams their times, and charts the loop delay with axes and the threshold', async () => {
     const page = await browser.newPage({ locale: 'en-US' });
+    const errors = consoleErrors(page);
     await page.goto(`${base}/numbers/`);
     await page.locator('#source', { hasText: '0 … 1,000,000 after 100 ms' }).waitFor();
     await page.getByLabel('Requests at once').fill('16');
@@ -47,6 +49,7 @@ describe.runIf(browserAvailable())('numbers page in a real browser', () => {
       ]),
     );
     expect(await page.locator('#p99').textContent()).toMatch(/^[\d.,]+ ms$/);
+    expect(errors.unexpected()).toEqual([]);
     await page.close();
   });
 });

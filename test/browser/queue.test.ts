@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
 import { wipe } from '../queue/helpers.js';
+import { consoleErrors, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 
 /** Records the notifications a page shows, with the permission already granted. */
@@ -35,10 +36,12 @@ describe.runIf(browserAvailable())('queue page in real browsers', () => {
     const context = await browser.newContext();
     await context.addInitScript(NOTIFICATIONS);
     const page = await context.newPage();
+    errorsOf.set(page, consoleErrors(page));
     await page.goto(`${at}/queue/${hash}`);
     await page.locator('#live[data-status="live"]').waitFor({ state: 'attached' });
     return page;
   }
+  const errorsOf = new Map<Page, ReturnType<typeof consoleErrors>>();
   const take = async (page: Page, code: string): Promise<void> => {
     await page.getByRole('button', { name: /Take a (new )?token/ }).click();
     await page.locator('#my-token', { hasText: code }).waitFor();
@@ -98,6 +101,8 @@ describe.runIf(browserAvailable())('queue page in real browsers', () => {
       .waitFor();
     await take(a, 'A02');
     await a.locator('#my-status', { hasText: 'You are number 2 in the line.' }).waitFor();
+    expect(errorsOf.get(a)?.unexpected()).toEqual([]);
+    expect(errorsOf.get(b)?.unexpected()).toEqual([]);
   });
 
   it('explains an expiry and offers a new token', async () => {
@@ -141,6 +146,7 @@ describe.runIf(browserAvailable())('queue page in real browsers', () => {
     const screen = await open('#display');
     expect(await screen.locator('#main').isHidden()).toBe(true);
     await screen.locator('#display-head', { hasText: 'A00' }).waitFor();
+    expect(await seriousViolations(screen)).toEqual([]);
     await screen.locator('#display-next', { hasText: 'A01  A02' }).waitFor();
     await screen.locator('#display-length', { hasText: '2 waiting' }).waitFor();
     await t.app.inject({ method: 'POST', url: '/queue/tokens' });
@@ -148,5 +154,6 @@ describe.runIf(browserAvailable())('queue page in real browsers', () => {
     await screen.getByRole('link', { name: 'Back to the page' }).click();
     await screen.locator('#main').waitFor();
     expect(await screen.locator('#display').isHidden()).toBe(true);
+    expect(errorsOf.get(screen)?.unexpected()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hashPassword } from '../../src/modules/tax/tax.auth.js';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
+import { consoleErrors, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 
 describe.runIf(browserAvailable())('tax page in a real browser', () => {
@@ -21,9 +22,11 @@ describe.runIf(browserAvailable())('tax page in a real browser', () => {
   async function open(at = base): Promise<Page> {
     const page = await browser.newPage({ locale: 'en-US' });
     onTestFinished(() => page.close());
+    errorsOf.set(page, consoleErrors(page));
     await page.goto(`${at}/tax/`);
     return page;
   }
+  const errorsOf = new Map<Page, ReturnType<typeof consoleErrors>>();
   const compute = (page: Page): Promise<void> =>
     page.getByRole('button', { name: 'Compute' }).click();
 
@@ -52,6 +55,8 @@ describe.runIf(browserAvailable())('tax page in a real browser', () => {
     await compute(page);
     await page.locator('#stale[hidden]').waitFor({ state: 'attached' });
     expect(await page.locator('#result').getAttribute('data-stale')).toBeNull();
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(errorsOf.get(page)?.unexpected()).toEqual([]);
   });
 
   it("shows the server's own message for what the browser would have let through", async () => {
@@ -64,6 +69,7 @@ describe.runIf(browserAvailable())('tax page in a real browser', () => {
     expect(await page.getByLabel('Yearly salary (€)').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('salary');
     expect(await page.locator('#result').isHidden()).toBe(true);
+    expect(errorsOf.get(page)?.unexpected(400)).toEqual([]);
   });
 
   it('tells missing credentials from wrong ones', async () => {
@@ -77,6 +83,7 @@ describe.runIf(browserAvailable())('tax page in a real browser', () => {
     await compute(page);
     await page.locator('#auth-error', { hasText: 'wrong user name or password' }).waitFor();
     expect(await page.locator('#result').isHidden()).toBe(true);
+    expect(errorsOf.get(page)?.unexpected(401)).toEqual([]);
   });
 
   it('hints no demo account once users are configured', async () => {

@@ -98,7 +98,7 @@ function apply(data: MarketEvent): void {
       break;
   }
   render(data.id);
-  if (admin !== null && data.type === 'stock-changed') void loadOrders();
+  if (admin !== null && data.type === 'stock-changed') void loadOrders().catch(() => undefined);
 }
 
 const status = byId('status', HTMLElement);
@@ -432,6 +432,8 @@ function editProduct(p: ProductStock): void {
   dialog.showModal();
 }
 
+let ledgerTimer: number | undefined;
+
 async function unlock(token: string): Promise<void> {
   admin = token;
   try {
@@ -445,6 +447,12 @@ async function unlock(token: string): Promise<void> {
   sessionStorage.setItem(ADMIN_KEY, token);
   byId('admin-tools', HTMLElement).hidden = false;
   render();
+  // A refused purchase (not enough stock) changes no stock, so no event tells of its order:
+  // while the ledger is in view, it is also read every 5 s.
+  ledgerTimer ??= window.setInterval(() => {
+    if (document.visibilityState === 'visible' && byId('admin', HTMLDetailsElement).open)
+      void loadOrders().catch(() => undefined);
+  }, 5000);
 }
 
 byId('admin-form', HTMLFormElement).addEventListener('submit', (e) => {
