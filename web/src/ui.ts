@@ -37,15 +37,22 @@ export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
 // Formatting
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+/** One formatter per currency: a list re-rendered on every live event formats many prices. */
+const moneyFormats = new Map<string, Intl.NumberFormat | null>();
 
 export const format = {
   number: (n: number): string => numberFormat.format(n),
   money(n: number, currency: string): string {
-    try {
-      return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(n);
-    } catch {
-      return `${numberFormat.format(n)} ${currency}`;
+    let formatter = moneyFormats.get(currency);
+    if (formatter === undefined) {
+      try {
+        formatter = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+      } catch {
+        formatter = null; // not a currency this browser knows
+      }
+      moneyFormats.set(currency, formatter);
     }
+    return formatter ? formatter.format(n) : `${numberFormat.format(n)} ${currency}`;
   },
   percent: (ratio: number): string =>
     new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(ratio),
