@@ -46,21 +46,54 @@ export function taxableIncome(admin: AdminData, salary: number): number {
   return Math.max(0, Math.floor(salary - allowance));
 }
 
+/** Parts (shares) of a household: 1 or 2 adults, a half per child, a whole from the third. */
+function sharesOf(married: boolean, children: number): number {
+  const shares = children / 2 + (married ? 2 : 1);
+  return children >= 3 ? shares + 0.5 * (children - 2) : shares;
+}
+
+/** The first bracket whose upper bound is not below the quotient (the last one is Infinity). */
+function bracketIndex(admin: AdminData, quotient: number): number {
+  const { limites } = admin;
+  let i = 0;
+  while (i < limites.length - 1 && quotient > (limites[i] ?? Infinity)) i++;
+  return i;
+}
+
+/** The most the children's shares may lower the tax: the family quotient's cap. */
+function childrenCap(admin: AdminData, children: number): number {
+  const cap = admin.plafond_qf_demi_part;
+  return children < 3 ? children * cap : 2 * cap + (children - 2) * 2 * cap;
+}
+
+/** The discount (décote) applies to a tax below this. */
+function discountThreshold(admin: AdminData, married: boolean): number {
+  return married
+    ? admin.plafond_impot_couple_pour_decote
+    : admin.plafond_impot_celibataire_pour_decote;
+}
+
+/** The 20 % reduction applies to a taxable income below this. */
+function reductionCeiling(admin: AdminData, married: boolean, children: number): number {
+  return (
+    (married
+      ? admin.plafond_revenus_couple_pour_reduction
+      : admin.plafond_revenus_celibataire_pour_reduction) +
+    children * admin.valeur_reduc_demi_part +
+    (children > 2 ? (children - 2) * admin.valeur_reduc_demi_part : 0)
+  );
+}
+
 function gross(
   admin: AdminData,
   married: boolean,
   children: number,
   salary: number,
 ): [number, number, number] {
-  let parts = children / 2 + (married ? 2 : 1);
-  if (children >= 3) parts += 0.5 * (children - 2);
+  const parts = sharesOf(married, children);
   const income = taxableIncome(admin, salary);
   const surcharge = Math.max(0, Math.floor(income - 0.9 * salary));
-  const quotient = income / parts;
-  // The first bracket whose upper bound is not below the quotient (the last one is Infinity).
-  const { limites } = admin;
-  let i = 0;
-  while (i < limites.length - 1 && quotient > (limites[i] ?? Infinity)) i++;
+  const i = bracketIndex(admin, income / parts);
   const rate = admin.coeffr[i] ?? 0;
   const constant = admin.coeffn[i] ?? 0;
   return [Math.floor(income * rate - parts * constant), surcharge, rate];
@@ -74,30 +107,23 @@ export function computeTax(admin: AdminData, taxpayer: Taxpayer): TaxResult {
   if (children > 0) {
     [i2, s2, t2] = gross(admin, married, 0, salary);
     // The family quotient's advantage is capped per half share.
-    const cap = admin.plafond_qf_demi_part;
-    i2 -= children < 3 ? children * cap : 2 * cap + (children - 2) * 2 * cap;
+    i2 -= childrenCap(admin, children);
   }
   const [chosen, surcharge, rate] = i1 >= i2 ? [i1, s1, t1] : [i2, i2 - i1 + s2, t2];
   let tax = chosen;
 
   let discount = 0;
-  if (
-    tax <
-    (married ? admin.plafond_impot_couple_pour_decote : admin.plafond_impot_celibataire_pour_decote)
-  ) {
+  if (tax < discountThreshold(admin, married)) {
     const ceiling = married ? admin.plafond_decote_couple : admin.plafond_decote_celibataire;
     discount = Math.min(Math.max(ceiling - 0.75 * tax, 0), tax);
   }
   discount = Math.ceil(discount);
   tax -= discount;
 
-  const incomeCeiling =
-    (married
-      ? admin.plafond_revenus_couple_pour_reduction
-      : admin.plafond_revenus_celibataire_pour_reduction) +
-    children * admin.valeur_reduc_demi_part +
-    (children > 2 ? (children - 2) * admin.valeur_reduc_demi_part : 0);
-  const reduction = taxableIncome(admin, salary) < incomeCeiling ? Math.ceil(0.2 * tax) : 0;
+  const reduction =
+    taxableIncome(admin, salary) < reductionCeiling(admin, married, children)
+      ? Math.ceil(0.2 * tax)
+      : 0;
   tax -= reduction;
 
   // `+ 0` turns the -0 that floor/ceil can leave on zero amounts into 0.
@@ -154,18 +180,15 @@ const percent = (r: number): string => `${String(Math.round(r * 1000) / 10)} %`;
  */
 export function explainTax(admin: AdminData, taxpayer: Taxpayer): TaxExplanation {
   const { married, children, salary } = taxpayer;
-  const adults = married ? 2 : 1;
-  let shares = children / 2 + adults;
-  if (children >= 3) shares += 0.5 * (children - 2);
+  const adults = sharesOf(married, 0);
+  const shares = sharesOf(married, children);
   const income = taxableIncome(admin, salary);
   const allowance = salary - income;
   const bracketOf = (q: number): { from: number; to: number | null; rate: number } => {
-    const { limites } = admin;
-    let i = 0;
-    while (i < limites.length - 1 && q > (limites[i] ?? Infinity)) i++;
-    const upper = limites[i] ?? Infinity;
+    const i = bracketIndex(admin, q);
+    const upper = admin.limites[i] ?? Infinity;
     return {
-      from: i === 0 ? 0 : (limites[i - 1] ?? 0),
+      from: i === 0 ? 0 : (admin.limites[i - 1] ?? 0),
       to: Number.isFinite(upper) ? upper : null,
       rate: admin.coeffr[i] ?? 0,
     };
@@ -177,8 +200,7 @@ export function explainTax(admin: AdminData, taxpayer: Taxpayer): TaxExplanation
   let withCap: number | null = null;
   if (children > 0) {
     const [adultsOnly] = gross(admin, married, 0, salary);
-    const cap = admin.plafond_qf_demi_part;
-    withCap = adultsOnly - (children < 3 ? children * cap : 2 * cap + (children - 2) * 2 * cap);
+    withCap = adultsOnly - childrenCap(admin, children);
   }
   const capped = withCap !== null && withCap > withAll;
   const beforeDiscount = capped && withCap !== null ? withCap : withAll;
@@ -186,15 +208,8 @@ export function explainTax(admin: AdminData, taxpayer: Taxpayer): TaxExplanation
   const quotient = income / (capped ? adults : shares);
   const bracket = bracketOf(quotient);
   const allShares = bracketOf(income / shares);
-  const threshold = married
-    ? admin.plafond_impot_couple_pour_decote
-    : admin.plafond_impot_celibataire_pour_decote;
-  const ceiling =
-    (married
-      ? admin.plafond_revenus_couple_pour_reduction
-      : admin.plafond_revenus_celibataire_pour_reduction) +
-    children * admin.valeur_reduc_demi_part +
-    (children > 2 ? (children - 2) * admin.valeur_reduc_demi_part : 0);
+  const threshold = discountThreshold(admin, married);
+  const ceiling = reductionCeiling(admin, married, children);
   const average = salary > 0 ? result.tax / salary : 0;
 
   const steps = [

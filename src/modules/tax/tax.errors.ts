@@ -11,24 +11,34 @@ export type TaxErrorCode =
 
 export type TaxError = AppError<TaxErrorCode>;
 
+/** A 401, with the Basic challenge unless the client asked not to get one (`challenge` null). */
+const unauthorized = (
+  code: 'TAX_AUTH_REQUIRED' | 'TAX_AUTH_FAILED',
+  message: string,
+  challenge: string | null,
+): TaxError =>
+  new AppError(
+    code,
+    401,
+    message,
+    undefined,
+    challenge === null ? {} : { 'www-authenticate': challenge },
+  );
+
 export const TaxErrors = {
   /** `challenge`: the Basic challenge, which scripts that ask not to get one do not get. */
   authRequired: (language: Language, challenge: string | null): TaxError =>
-    new AppError(
+    unauthorized(
       'TAX_AUTH_REQUIRED',
-      401,
       language === 'fr' ? 'authentification requise' : 'authentication required',
-      undefined,
-      challenge === null ? {} : { 'www-authenticate': challenge },
+      challenge,
     ),
   /** Credentials were sent, and they are wrong: said apart from none sent at all. */
   authFailed: (language: Language, challenge: string | null): TaxError =>
-    new AppError(
+    unauthorized(
       'TAX_AUTH_FAILED',
-      401,
       language === 'fr' ? 'utilisateur ou mot de passe incorrect' : 'wrong user name or password',
-      undefined,
-      challenge === null ? {} : { 'www-authenticate': challenge },
+      challenge,
     ),
   tooManyFailedLogins: (language: Language, retryAfterS: number): TaxError =>
     new AppError(
