@@ -2,12 +2,13 @@
  * All of the market's SQL. Every function takes the executor (the database or a transaction)
  * first; the service decides what runs in one transaction.
  */
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DatabaseHandle } from '../../core/db/index.js';
 import { dialectOf, isUniqueViolation } from '../../core/db/portable.js';
 import type {
   MarketDatabase,
   MarketIdempotencyTable,
+  MarketOrderTable,
   MarketProductTable,
 } from './market.tables.js';
 
@@ -154,16 +155,7 @@ export async function setStock(
 
 export async function insertOrder(
   db: Executor,
-  order: {
-    product_id: number;
-    amount: number;
-    unit_price: number;
-    cost: number;
-    status: 'Success' | 'Failure';
-    card_last4: string;
-    request_id: string;
-    created_at: string;
-  },
+  order: Insertable<MarketOrderTable> & { cost: number },
 ): Promise<void> {
   await db.insertInto('market_orders').values(order).execute();
 }
@@ -196,17 +188,7 @@ export async function listOrders(
 ): Promise<Order[]> {
   let query = db
     .selectFrom('market_orders')
-    .select([
-      'id',
-      'product_id',
-      'amount',
-      'unit_price',
-      'cost',
-      'status',
-      'card_last4',
-      'request_id',
-      'created_at',
-    ])
+    .selectAll()
     .orderBy('id', 'desc')
     .limit(options.limit);
   if (options.before !== undefined) query = query.where('id', '<', options.before);
@@ -214,17 +196,8 @@ export async function listOrders(
   return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
 }
 
-export interface Order {
-  id: number;
-  product_id: number;
-  amount: number;
-  unit_price: number;
-  cost: number;
-  status: 'Success' | 'Failure';
-  card_last4: string;
-  request_id: string;
-  created_at: string;
-}
+/** A row of the ledger, its cost a number (PostgreSQL and MySQL return bigints as strings). */
+export type Order = Omit<Selectable<MarketOrderTable>, 'cost'> & { cost: number };
 
 export async function deleteAllProducts(db: Executor): Promise<void> {
   await db.deleteFrom('market_products').execute();
