@@ -4,7 +4,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../src/core/web.js';
 import { browserAvailable, buildTestApp, listen, type TestApp } from '../helper.js';
-import { createProduct, setup, stockOf } from '../market/helpers.js';
+import { createProduct, setup, stockOf, updateProduct } from '../market/helpers.js';
 import { PHONE, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 
@@ -69,11 +69,7 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
     await a.routeWebSocket(/\/ws/, () => undefined);
     t.app.realtime.disconnectAll();
     await a.locator('#status[data-topics=""]').waitFor();
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${String(p.id)}`,
-      payload: { description: 'vanilla', price: 45 },
-    });
+    await updateProduct(t.app, p.id, 'vanilla', 45);
     expect(await row(a, p.id).locator('.price').textContent()).toBe('€30.00');
 
     const buy = (): Promise<void> =>
@@ -92,11 +88,7 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
     expect(await row(a, p.id).locator('.price').textContent()).toBe('€45.00');
 
     // The price moves again; this time the buyer confirms, and pays the confirmed price.
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${String(p.id)}`,
-      payload: { description: 'vanilla', price: 50 },
-    });
+    await updateProduct(t.app, p.id, 'vanilla', 50);
     await buy();
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Buy at €50.00' }).click();
@@ -137,11 +129,7 @@ describe.runIf(browserAvailable())('market page in two browsers', () => {
       await row(a, 3).getByRole('button', { name: 'Star orange' }).getAttribute('aria-pressed'),
     ).toBe('true');
     await a.getByLabel('Tell me about new products').check();
-    await t.app.inject({
-      method: 'PUT',
-      url: '/product/3',
-      payload: { description: 'orange', price: 22 },
-    });
+    await updateProduct(t.app, 3, 'orange', 22);
     await a
       .locator('.toast', { hasText: 'orange: the price changed from €20.00 to €22.00' })
       .waitFor();

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { browserAvailable, buildTestApp, freePort, testLogger, type TestApp } from '../helper.js';
-import { setup } from '../market/helpers.js';
+import { setup, updateProduct } from '../market/helpers.js';
 import { launchBrowser } from './chromium.js';
 
 describe.runIf(browserAvailable())('a page while the server is down', () => {
@@ -44,11 +44,7 @@ describe.runIf(browserAvailable())('a page while the server is down', () => {
     // The server comes back on the same database, where the price changed meanwhile.
     const again = await buildApp(t.config, { logger: testLogger() });
     try {
-      await again.inject({
-        method: 'PUT',
-        url: '/product/1',
-        payload: { description: 'apple', price: 11 },
-      });
+      await updateProduct(again, 1, 'apple', 11);
       await again.listen({ host: '127.0.0.1', port });
       await banner.waitFor({ state: 'hidden' });
       await page.locator('.toast', { hasText: 'Agora is reachable again.' }).waitFor();

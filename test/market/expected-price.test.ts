@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, dialects, type TestApp } from '../helper.js';
-import { buy, createProduct, stockOf } from './helpers.js';
+import { buy, createProduct, stockOf, updateProduct } from './helpers.js';
 
 interface Ledger {
   amount: number;
@@ -34,11 +34,7 @@ describe.each(dialects())('buying at the price the buyer saw (%s)', (dialect) =>
 
   it('refuses with 409 and the price now when the price changed, and sells nothing', async () => {
     const p = await createProduct(t.app, { price: 25, stock: 5 });
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${p.id}`,
-      payload: { description: p.description, price: 99 },
-    });
+    await updateProduct(t.app, p.id, p.description, 99);
     const res = await buy(t.app, p.id, 1, { expectedPrice: 25, key: `repriced-${p.id}` });
     expect(res.statusCode).toBe(409);
     const body = res.json<{ error: string; exe_id: string; price: number }>();

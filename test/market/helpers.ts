@@ -40,6 +40,20 @@ export async function createProduct(
   return product;
 }
 
+/** `PUT /product/:id`: a new description and price. */
+export function updateProduct(
+  app: FastifyInstance,
+  id: number,
+  description: string,
+  price: number,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'PUT',
+    url: `/product/${String(id)}`,
+    payload: { description, price },
+  });
+}
+
 export async function replenish(
   app: FastifyInstance,
   id: number,

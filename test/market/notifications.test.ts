@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, listen, type TestApp } from '../helper.js';
 import { openSse, openWs } from '../realtime-clients.js';
-import { buy, createProduct } from './helpers.js';
+import { buy, createProduct, updateProduct } from './helpers.js';
 
 let t: TestApp;
 let base: string;
@@ -19,11 +19,7 @@ describe('market notifications', () => {
     const ws = openWs(`${base.replace('http', 'ws')}/ws?topics=product.${p.id}`);
     await ws.control.until(1);
 
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${p.id}`,
-      payload: { description: 'tea', price: 12 },
-    });
+    await updateProduct(t.app, p.id, 'tea', 12);
     const [priced] = await ws.until(1);
     expect(priced).toMatchObject({ topic: `product.${p.id}`, offset: 2, type: 'price-changed' });
     expect(priced!.data).toEqual({
@@ -40,11 +36,7 @@ describe('market notifications', () => {
         .price,
     ).toBe(12);
 
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${p.id}`,
-      payload: { description: 'green tea', price: 12 },
-    });
+    await updateProduct(t.app, p.id, 'green tea', 12);
     await buy(t.app, p.id, 2);
     await t.app.inject({ method: 'DELETE', url: `/product/${p.id}` });
     const events = await ws.until(4);
@@ -81,11 +73,7 @@ describe('market notifications', () => {
     await ws.control.until(1);
     const p = await createProduct(t.app, { description: 'kiwi', price: 4, stock: 3 });
     await buy(t.app, p.id, 1);
-    await t.app.inject({
-      method: 'PUT',
-      url: `/product/${p.id}`,
-      payload: { description: 'kiwi', price: 5 },
-    });
+    await updateProduct(t.app, p.id, 'kiwi', 5);
     await t.app.inject({ method: 'DELETE', url: `/product/${p.id}` });
     const events = await ws.until(5);
     expect(events.map((e) => [e.topic, e.type])).toEqual([
