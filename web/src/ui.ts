@@ -33,6 +33,11 @@ export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   return node;
 }
 
+/** Sets the text of the element with this id. */
+export function setText(id: string, value: string): void {
+  byId(id, HTMLElement).textContent = value;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Formatting
 

@@ -11,13 +11,20 @@ import type {
   FanOutSummary,
   NumbersStats,
 } from '../../../src/modules/numbers/numbers.schemas.js';
-import { api, ApiError, busy, byId, describe, el, fixNavigation, format } from '../../src/ui.js';
+import {
+  api,
+  ApiError,
+  busy,
+  byId,
+  describe,
+  el,
+  fixNavigation,
+  format,
+  setText,
+} from '../../src/ui.js';
 
 const base = location.pathname.replace(/\/+$/, '');
 const THRESHOLD_MS = 10;
-const text = (id: string, value: string): void => {
-  byId(id, HTMLElement).textContent = value;
-};
 const ms = (n: number): string => `${format.number(Math.round(n * 10) / 10)} ms`;
 
 /** A total as sent (exact, possibly beyond 2^53), with the reader's digit grouping. */
@@ -84,20 +91,20 @@ window.addEventListener('resize', () => {
 async function poll(): Promise<void> {
   try {
     const s = await api<NumbersStats>(`${base}/stats`);
-    text('total-path', s.total_path);
-    text(
+    setText('total-path', s.total_path);
+    setText(
       'source',
       s.source === 'simulated'
         ? `Source: simulated, the integers 0 … ${format.number(s.count - 1)} after ${ms(s.delay_ms)}.`
         : 'Source: an HTTP upstream, summed as it streams.',
     );
     byId('source', HTMLElement).dataset.ready = '';
-    text('p50', ms(s.event_loop.p50_ms));
-    text('p99', ms(s.event_loop.p99_ms));
-    text('max', ms(s.event_loop.max_ms));
-    text('calls', format.number(s.upstream_calls));
-    text('coalesced', format.number(s.coalesced));
-    text('in-flight', s.in_flight ? 'yes' : 'no');
+    setText('p50', ms(s.event_loop.p50_ms));
+    setText('p99', ms(s.event_loop.p99_ms));
+    setText('max', ms(s.event_loop.max_ms));
+    setText('calls', format.number(s.upstream_calls));
+    setText('coalesced', format.number(s.coalesced));
+    setText('in-flight', s.in_flight ? 'yes' : 'no');
     seconds.push(Date.now() / 1000);
     worst.push(s.event_loop.max_ms);
     if (seconds.length > 60) {
@@ -117,7 +124,7 @@ async function poll(): Promise<void> {
 async function fire(n: number): Promise<void> {
   const body = byId('results', HTMLTableSectionElement);
   body.replaceChildren();
-  text('summary', `Firing ${format.number(n)} requests at once…`);
+  setText('summary', `Firing ${format.number(n)} requests at once…`);
   const rows = new Map<number, HTMLTableRowElement>();
   for (let i = 1; i <= n; i++) {
     const row = el(
@@ -135,12 +142,12 @@ async function fire(n: number): Promise<void> {
   try {
     res = await fetch(`${base}/fan-out?n=${String(n)}`, { cache: 'no-store' });
   } catch (err) {
-    text('summary', describe(new ApiError(0, `The server is unreachable (${describe(err)}).`)));
+    setText('summary', describe(new ApiError(0, `The server is unreachable (${describe(err)}).`)));
     return;
   }
   if (!res.ok || !res.body) {
     const problem = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    text('summary', `Refused: ${problem?.error?.message ?? `HTTP ${String(res.status)}`}`);
+    setText('summary', `Refused: ${problem?.error?.message ?? `HTTP ${String(res.status)}`}`);
     return;
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -162,7 +169,7 @@ function show(line: FanOutAnswer | FanOutSummary, rows: Map<number, HTMLTableRow
       line.upstream_calls === 0
         ? 'all were answered from the cache'
         : `the upstream was called ${line.upstream_calls === 1 ? 'once' : `${format.number(line.upstream_calls)} times`}; ${format.number(line.coalesced)} shared a running sum`;
-    text(
+    setText(
       'summary',
       `${format.number(line.n)} requests answered in ${ms(line.ms)}: ${shared}. Worst event-loop delay meanwhile: ${ms(line.event_loop_max_ms)}.`,
     );

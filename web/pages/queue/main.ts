@@ -18,6 +18,7 @@ import {
   onReachability,
   reportReachable,
   reportUnreachable,
+  setText,
 } from '../../src/ui.js';
 
 interface Mine {
@@ -39,10 +40,6 @@ const base = location.pathname.replace(/\/+$/, '');
 const STORE = 'agora.queue.token';
 const SOUND = 'agora.queue.alert-sound';
 const TITLE = document.title;
-
-const text = (id: string, value: string): void => {
-  byId(id, HTMLElement).textContent = value;
-};
 
 let mine: Mine | null = readMine();
 let status: TokenStatus | null = null;
@@ -75,11 +72,11 @@ function waitingCount(b: Board): number {
 }
 
 function renderBoard(): void {
-  text('head', board.head ?? '—');
-  text('head-deadline', board.deadline ? `until ${format.time(board.deadline)}` : '');
-  text('serving', board.serving.length > 0 ? board.serving.join(' ') : '—');
+  setText('head', board.head ?? '—');
+  setText('head-deadline', board.deadline ? `until ${format.time(board.deadline)}` : '');
+  setText('serving', board.serving.length > 0 ? board.serving.join(' ') : '—');
   const waiting = waitingCount(board);
-  text('length', waiting === 1 ? '1 waiting' : `${format.number(waiting)} waiting`);
+  setText('length', waiting === 1 ? '1 waiting' : `${format.number(waiting)} waiting`);
   const list = byId('board', HTMLOListElement);
   list.replaceChildren(
     ...board.waiting.map((code) => {
@@ -93,11 +90,11 @@ function renderBoard(): void {
     }),
   );
   const rest = waiting - board.waiting.length;
-  text('rest', rest > 0 ? `… and ${format.number(rest)} more` : '');
+  setText('rest', rest > 0 ? `… and ${format.number(rest)} more` : '');
   // The display mode.
-  text('display-head', board.head ?? '—');
-  text('display-next', board.waiting.slice(0, 5).join('  ') || '—');
-  text('display-length', `${format.number(waiting)} waiting`);
+  setText('display-head', board.head ?? '—');
+  setText('display-next', board.waiting.slice(0, 5).join('  ') || '—');
+  setText('display-length', `${format.number(waiting)} waiting`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,7 +124,7 @@ function renderMine(): void {
     document.body.classList.remove('turn');
     return;
   }
-  text('my-token', mine.token);
+  setText('my-token', mine.token);
   const isHead = status?.state === 'head';
   document.body.classList.toggle('turn', isHead);
   byId('claim', HTMLButtonElement).disabled = !isHead;
@@ -138,9 +135,9 @@ function renderMine(): void {
   const countdown = byId('countdown', HTMLElement);
   countdown.hidden = true;
   if (status === null) {
-    text('my-status', 'Finding your place…');
+    setText('my-status', 'Finding your place…');
   } else if (isHead) {
-    text('my-status', 'It is your turn! Claim your kitty now.');
+    setText('my-status', 'It is your turn! Claim your kitty now.');
     progress.max = 1;
     progress.value = 1;
     document.title = `Your turn! · ${TITLE}`;
@@ -155,12 +152,12 @@ function renderMine(): void {
       timer = window.setInterval(tick, 1000);
     }
   } else if (serving) {
-    text('my-status', 'Enjoy your kitty.');
+    setText('my-status', 'Enjoy your kitty.');
     document.title = TITLE;
   } else {
     const position = status.position ?? 0;
     const wait = status.estimated_wait_s;
-    text(
+    setText(
       'my-status',
       `You are number ${format.number(position)} in the line.` +
         (wait === null ? '' : ` Your turn starts in ${format.duration(wait)} at the latest.`),
@@ -291,7 +288,7 @@ function connect(): void {
 // Actions
 
 const message = (value: string): void => {
-  text('message', value);
+  setText('message', value);
 };
 
 byId('take', HTMLButtonElement).addEventListener('click', (e) => {
@@ -322,7 +319,7 @@ byId('copy', HTMLButtonElement).addEventListener('click', () => {
     void navigator.clipboard.writeText(mine.token).then(
       () => {
         message('');
-        text('my-status', `Token ${mine?.token ?? ''} copied.`);
+        setText('my-status', `Token ${mine?.token ?? ''} copied.`);
       },
       () => undefined,
     );
@@ -365,7 +362,7 @@ byId('leave', HTMLButtonElement).addEventListener('click', (e) => {
 function showPicture(body: Claimed): void {
   byId('kitty', HTMLImageElement).src = body.image_url;
   byId('download', HTMLAnchorElement).href = body.image_url;
-  text('view-until', format.time(body.view_until));
+  setText('view-until', format.time(body.view_until));
   const picture = byId('picture', HTMLElement);
   picture.hidden = false;
   // The picture is yours for the view window only.

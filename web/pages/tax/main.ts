@@ -6,7 +6,16 @@
  */
 import type { ResultEn } from '../../../src/modules/tax/tax.schemas.js';
 import type { TaxExplanation } from '../../../src/modules/tax/tax.engine.js';
-import { api, ApiError, busy, byId, describe, fixNavigation, format } from '../../src/ui.js';
+import {
+  api,
+  ApiError,
+  busy,
+  byId,
+  describe,
+  fixNavigation,
+  format,
+  setText,
+} from '../../src/ui.js';
 
 interface Answer {
   response?: { result?: ResultEn; explanation?: TaxExplanation; errors?: string[] };
@@ -15,9 +24,6 @@ interface Answer {
 
 const base = location.pathname.replace(/\/+$/, '');
 const euros = (n: number): string => format.money(n, 'EUR');
-const text = (id: string, value: string): void => {
-  byId(id, HTMLElement).textContent = value;
-};
 const input = (id: string): HTMLInputElement => byId(id, HTMLInputElement);
 
 /** UTF-8 safe base64 (btoa alone takes Latin-1 only). */
@@ -28,7 +34,7 @@ function base64(value: string): string {
 function clearErrors(): void {
   for (const id of ['children', 'salary', 'user', 'password'])
     input(id).removeAttribute('aria-invalid');
-  for (const id of ['children-error', 'salary-error', 'auth-error', 'errors']) text(id, '');
+  for (const id of ['children-error', 'salary-error', 'auth-error', 'errors']) setText(id, '');
 }
 
 /** The server's messages, each next to the field it names (the rest under the form). */
@@ -37,11 +43,11 @@ function showErrors(messages: string[]): void {
   for (const message of messages) {
     const field = ['children', 'salary'].find((f) => message.startsWith(f));
     if (field) {
-      text(`${field}-error`, message);
+      setText(`${field}-error`, message);
       input(field).setAttribute('aria-invalid', 'true');
     } else rest.push(message);
   }
-  text('errors', rest.join('\n'));
+  setText('errors', rest.join('\n'));
   const first = document.querySelector<HTMLInputElement>('input[aria-invalid="true"]');
   first?.focus();
 }
@@ -51,24 +57,24 @@ function showResult(result: ResultEn, e: TaxExplanation | undefined): void {
   section.hidden = false;
   delete section.dataset.stale;
   byId('stale', HTMLElement).hidden = true;
-  text('tax', euros(result.tax));
-  text('rate', format.percent(result.rate));
-  text('surcharge', euros(result.surcharge));
-  text('discount', euros(result.discount));
-  text('reduction', euros(result.reduction));
-  text(
+  setText('tax', euros(result.tax));
+  setText('rate', format.percent(result.rate));
+  setText('surcharge', euros(result.surcharge));
+  setText('discount', euros(result.discount));
+  setText('reduction', euros(result.reduction));
+  setText(
     'summary',
     `${result.married === 'yes' ? 'A couple' : 'One adult'}, ${format.number(result.children)} child${result.children === 1 ? '' : 'ren'}, ${euros(result.salary)} a year.`,
   );
   if (e) {
-    text('shares', format.number(e.shares));
-    text('taxable', euros(e.taxable_income));
-    text('quotient', euros(e.quotient));
-    text(
+    setText('shares', format.number(e.shares));
+    setText('taxable', euros(e.taxable_income));
+    setText('quotient', euros(e.quotient));
+    setText(
       'bracket',
       `${euros(e.bracket.from)} – ${e.bracket.to === null ? 'and above' : euros(e.bracket.to)}`,
     );
-    text('average', format.percent(e.average_rate));
+    setText('average', format.percent(e.average_rate));
     byId('steps', HTMLOListElement).replaceChildren(
       ...e.steps.map((step) => {
         const li = document.createElement('li');
@@ -103,13 +109,13 @@ async function compute(): Promise<void> {
   } catch (err) {
     byId('result', HTMLElement).hidden = true;
     if (!(err instanceof ApiError) || err.status === 0) {
-      text('errors', describe(err));
+      setText('errors', describe(err));
       return;
     }
     const answer = err.body as Answer | undefined;
     const messages = answer?.response?.errors ?? answer?.réponse?.erreurs ?? [err.message];
     if (err.status === 401 || err.status === 429) {
-      text('auth-error', messages.join(' '));
+      setText('auth-error', messages.join(' '));
       const field = user === '' ? 'user' : 'password';
       input(field).setAttribute('aria-invalid', 'true');
       input(field).focus();
