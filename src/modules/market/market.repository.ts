@@ -186,11 +186,7 @@ export async function listOrders(
   db: Executor,
   options: { before?: number; limit: number },
 ): Promise<Order[]> {
-  let query = db
-    .selectFrom('market_orders')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(options.limit);
+  let query = db.selectFrom('market_orders').selectAll().orderBy('id', 'desc').limit(options.limit);
   if (options.before !== undefined) query = query.where('id', '<', options.before);
   const rows = await query.execute();
   return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
