@@ -168,6 +168,27 @@ describe('batched log lines', () => {
     },
   );
 
+  it('never mix within a line when several processes share one stdout pipe', async () => {
+    // Three writers on one pipe, lines of about 1 KiB: a write larger than the pipe writes at
+    // once (4 KiB) could be cut by another process's write, which would break lines apart.
+    const script = fileURLToPath(new URL('./fixtures/logs/burst-then-exit.ts', import.meta.url));
+    const one = `"${process.execPath}" --import tsx "${script}" exit 2000 1000`;
+    const child = spawn('sh', ['-c', `${one} & ${one} & ${one} & wait`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await once(child, 'close');
+    const lines = stdout.trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l) as { pid: number; i: number });
+    expect(parsed).toHaveLength(6000);
+    const byProcess = new Map<number, number[]>();
+    for (const l of parsed) byProcess.set(l.pid, [...(byProcess.get(l.pid) ?? []), l.i]);
+    expect([...byProcess.values()]).toEqual(
+      Array.from({ length: 3 }, () => Array.from({ length: 2000 }, (_, i) => i)),
+    );
+  });
+
   it('holds every request line of a burst answered just before SIGTERM', async () => {
     const { startServerProcess } = await import('./process.js');
     const server = await startServerProcess(['--data-dir', tempDir()], {
