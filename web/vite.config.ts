@@ -2,7 +2,7 @@ import { readdirSync, existsSync, readFileSync, writeFileSync, statSync } from '
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { withShell } from './shell.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -49,11 +49,37 @@ const precompress = {
   },
 };
 
+/**
+ * Puts each page's stylesheets into the page itself: the first paint then waits for no other
+ * request (docs/development.md, "The web console"). The CSS files are still written, for anything
+ * that links them.
+ */
+const inlineCss: Plugin = {
+  name: 'agora-inline-css',
+  apply: 'build',
+  transformIndexHtml: {
+    order: 'post',
+    handler(html, context) {
+      return html.replace(
+        /<link rel="stylesheet"[^>]*href="\/([^"]+\.css)"[^>]*>/g,
+        (tag: string, file: string) => {
+          const asset = context.bundle?.[file];
+          if (asset?.type !== 'asset') return tag;
+          const css =
+            typeof asset.source === 'string' ? asset.source : Buffer.from(asset.source).toString();
+          return `<style>${css}</style>`;
+        },
+      );
+    },
+  },
+};
+
 export default defineConfig({
   root,
   base: '/',
   plugins: [
     { name: 'agora-shell', transformIndexHtml: (html: string) => withShell(html) },
+    inlineCss,
     precompress,
   ],
   build: {
