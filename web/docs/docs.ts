@@ -255,5 +255,6 @@ api<OpenApi>('/openapi.json')
   .then(render)
   .catch((err: unknown) => {
     byId('count', HTMLElement).textContent = `Could not load the routes: ${describe(err)}`;
+    byId('routes', HTMLElement).dataset.ready = '';
   });
 void fixNavigation();
