@@ -67,6 +67,7 @@ type SonicBoom = ReturnType<typeof pino.destination>;
 /** What sonic-boom has but does not declare: its descriptor (-1 until open), a write under way. */
 interface SonicBoomState {
   readonly fd: number;
+  readonly destroyed: boolean;
   readonly _writing?: boolean;
 }
 
@@ -98,7 +99,13 @@ class LineBatch {
     if (!flushOnExit) {
       flushOnExit = true;
       process.on('exit', () => {
-        for (const batch of liveBatches) batch.flushSync();
+        for (const batch of liveBatches) {
+          try {
+            batch.flushSync();
+          } catch {
+            // A destination that cannot take them (stdout closed): the exit code stays the same.
+          }
+        }
       });
     }
     inner.on('close', () => {
@@ -121,7 +128,8 @@ class LineBatch {
 
   /** Hands the waiting lines to the destination, which writes them when it can. */
   release(): void {
-    if (this.#lines.length === 0) return;
+    // Closed under the batch (the timer can fire before its 'close'): nowhere to write them.
+    if (this.#lines.length === 0 || this.#state.destroyed) return;
     const text = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
     this.#lines = [];
     this.#bytes = 0;
