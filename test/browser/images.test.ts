@@ -86,7 +86,7 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     for (const src of await page
       .locator('#grid img')
       .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).currentSrc)))
-      expect(src).toMatch(/\.webp\?thumbnail=(320|640)$/);
+      expect(src).toMatch(/\.webp\?w=(320|640)&h=\1&fit=cover$/);
     expect(asked.filter(isOriginal)).toEqual([]);
 
     // The album filter shows the album's images only.
@@ -191,5 +191,51 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
     await page.locator('#status', { hasText: 'square.png deleted.' }).waitFor();
     await tile.waitFor({ state: 'detached' });
     expect((await t.app.inject({ url: `/images/${String(id)}/meta` })).statusCode).toBe(404);
+  });
+});
+
+describe.runIf(browserAvailable())('images gallery on a server that signs its URLs', () => {
+  it('shows the signed previews the server lists, and says what the editor cannot make', async () => {
+    const t = await buildTestApp({
+      config: { images: { signing_key: 'browser-test-key' } },
+      build: { modules: [imagesModule] },
+    });
+    const browser = await launchBrowser();
+    try {
+      const base = await listen(t.app);
+      const stored = await t.app.inject({
+        method: 'POST',
+        url: '/images',
+        headers: { 'content-type': 'image/jpeg', 'x-filename': 'signed.jpg' },
+        payload: await jpeg(800, 600),
+      });
+      expect(stored.statusCode).toBe(201);
+      const context = await browser.newContext({ locale: 'en-US' });
+      const page = await context.newPage();
+      const errors = consoleErrors(page);
+      await page.goto(`${base}/images/`);
+      await page.waitForFunction(() => {
+        const imgs = [...document.querySelectorAll<HTMLImageElement>('#grid img')];
+        return imgs.length === 1 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+      });
+      expect(
+        await page.locator('#grid img').evaluate((i) => (i as HTMLImageElement).currentSrc),
+      ).toMatch(/\.webp\?w=(320|640)&h=\1&fit=cover&sig=[A-Za-z0-9_-]+$/);
+      await page.locator('#grid button[title="signed.jpg"]').click();
+      const dialog = page.getByRole('dialog', { name: 'signed.jpg' });
+      await dialog
+        .locator('#render-error', { hasText: 'This server signs its image URLs' })
+        .waitFor();
+      await page.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('#detail-img');
+        return img !== null && !img.hidden && img.complete && img.naturalWidth === 640;
+      });
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(errors.unexpected()).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+      await t.close();
+    }
   });
 });

@@ -22,6 +22,7 @@ interface Meta {
   url: string;
   filename: string | null;
   album: string | null;
+  previews: Record<320 | 640, string>;
 }
 interface ErrorJson {
   error: { code: string; message: string };
@@ -544,7 +545,49 @@ describe('signed transformation URLs', () => {
     }
   });
 
-  it('is enforced on every route that renders, and no open route signs', async () => {
+  it('signs the listed previews only: a page shows them without the key', async () => {
+    const key = 'test-signing-key';
+    const t = await buildTestApp({
+      config: { images: { signing_key: key } },
+      build: { modules: [imagesModule] },
+    });
+    try {
+      const uploaded = (await upload(t, await png(40, 30), 'image/png')).json<Meta>();
+      const listed = (await t.app.inject({ url: '/images' })).json<{ items: Meta[] }>().items;
+      expect(listed.map((m) => m.previews)).toEqual([uploaded.previews]);
+      for (const size of [320, 640] as const) {
+        const url = uploaded.previews[size];
+        expect(url).toBe(
+          `/images/${uploaded.id}.webp?w=${size}&h=${size}&fit=cover&sig=${signature(key, `${uploaded.id}.webp`, { w: size, h: size, fit: 'cover', format: 'webp' })}`,
+        );
+        const res = await t.app.inject({ url });
+        expect(res.statusCode).toBe(200);
+        expect(await sharp(res.rawPayload).metadata()).toMatchObject({
+          format: 'webp',
+          width: size,
+          height: size,
+        });
+      }
+      // The signature holds for that preview only.
+      const other = uploaded.previews[320].replace('w=320&h=320', 'w=321&h=321');
+      expect((await t.app.inject({ url: other })).statusCode).toBe(403);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('lists previews without a signature when it does not sign', async () => {
+    const t = await buildTestApp({ build: { modules: [imagesModule] } });
+    try {
+      const meta = (await upload(t, await png(40, 30), 'image/png')).json<Meta>();
+      expect(meta.previews[640]).toBe(`/images/${meta.id}.webp?w=640&h=640&fit=cover`);
+      expect((await t.app.inject({ url: meta.previews[640] })).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is enforced on every route that renders, and no open route signs other operations', async () => {
     const key = 'test-signing-key';
     const t = await buildTestApp({
       config: { images: { signing_key: key }, admin_token: 'adm1n' },

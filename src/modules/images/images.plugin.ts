@@ -33,6 +33,7 @@ const imagesPlugin: FastifyPluginAsync<ModuleOptions<ImagesConfig>> = async (
     limiter,
     mount: prefix,
     memoryCacheBytes: config.memory_cache_mb * 1024 * 1024,
+    signingKey: config.signing_key,
   });
   const remote = createRemoteFetcher({
     maxBytes: config.max_bytes,

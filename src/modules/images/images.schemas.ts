@@ -21,6 +21,14 @@ export const ImageMeta = Type.Object(
     album: Type.Union([Type.String(), Type.Null()]),
     created_at: Type.String(),
     url: Type.String(),
+    previews: Type.Object(
+      { '320': Type.String(), '640': Type.String() },
+      {
+        description:
+          'URLs of square WebP previews of the image, by size in pixels (what a gallery shows), ' +
+          'signed when `images.signing_key` is set: a page can show them without the key',
+      },
+    ),
   },
   { description: 'A stored image' },
 );

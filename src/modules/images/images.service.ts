@@ -11,7 +11,15 @@ import type { BlobStore, ByteRange } from '../../core/blobs/index.js';
 import type { ImagesDatabase, ImagesImagesTable } from './images.tables.js';
 import type { AppError } from '../../core/errors.js';
 import { SizedLru } from './images.cache.js';
-import { extensionOf, isIdentity, MIME, type Format, type Ops } from './images.ops.js';
+import {
+  derivedPath,
+  expandOps,
+  extensionOf,
+  isIdentity,
+  MIME,
+  type Format,
+  type Ops,
+} from './images.ops.js';
 import {
   derivedKey,
   probe,
@@ -48,7 +56,12 @@ export interface ImagesServiceOptions {
   mount: string;
   /** Memory for hot derived images (0: none). */
   memoryCacheBytes: number;
+  /** `images.signing_key`: the previews' URLs in each image's metadata are signed with it. */
+  signingKey: string;
 }
+
+/** The sizes of the square previews listed with each image (`previews`). */
+export const PREVIEW_SIZES = [320, 640] as const;
 
 /** An image whose row exists but whose bytes the blob store does not have. */
 const blobMissing = (id: string): AppError =>
@@ -81,6 +94,10 @@ export function createImagesService(o: ImagesServiceOptions) {
     Math.min(o.memoryCacheBytes / 8, 2 * 1024 * 1024),
   );
 
+  /** A square WebP preview's URL, as `thumbnail=N` is read (signed with a signing key). */
+  const preview = (id: string, size: (typeof PREVIEW_SIZES)[number]): string =>
+    `${o.mount}${derivedPath(id, expandOps({ thumbnail: size, format: 'webp' }), o.signingKey)}`;
+
   function toMeta(row: Row): ImageMeta {
     const format = row.format as Format;
     return {
@@ -95,6 +112,10 @@ export function createImagesService(o: ImagesServiceOptions) {
       album: row.album,
       created_at: row.created_at,
       url: `${o.mount}/${row.public_id}`,
+      previews: {
+        '320': preview(row.public_id, 320),
+        '640': preview(row.public_id, 640),
+      },
     };
   }
 

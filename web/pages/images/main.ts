@@ -51,12 +51,12 @@ function noteAlbum(album: string | null): void {
 function tile(meta: ImageMeta): HTMLLIElement {
   noteAlbum(meta.album);
   // A square derivative at the screen's density: 160 CSS px wide tiles, 320 or 640 pixels.
-  const thumb = (n: number): string => `${base}/${meta.id}.webp?thumbnail=${String(n)}`;
   const img = el('img', {
     alt: '',
     loading: 'lazy',
-    src: thumb(320),
-    srcset: `${thumb(320)} 1x, ${thumb(640)} 2x`,
+    // The server's own preview URLs: signed when it signs derived URLs, which the page cannot.
+    src: meta.previews['320'],
+    srcset: `${meta.previews['320']} 1x, ${meta.previews['640']} 2x`,
   });
   const button = el(
     'button',
@@ -215,11 +215,30 @@ function urlOf(meta: ImageMeta, q: URLSearchParams): string {
 let objectUrl: string | null = null;
 let renderSeq = 0;
 
+/**
+ * The server signs derived URLs (`images.signing_key`): the page, without the key, can show only
+ * the previews the server listed.
+ */
+const signed = (meta: ImageMeta): boolean =>
+  new URL(meta.previews['320'], location.origin).searchParams.has('sig');
+
 /** Renders the editor's result: the preview, its URL, its size against the original, its time. */
 async function render(): Promise<void> {
   const meta = current;
   if (!meta) return;
   const seq = ++renderSeq;
+  if (signed(meta)) {
+    const img = byId('detail-img', HTMLImageElement);
+    img.src = meta.previews['640'];
+    img.hidden = false;
+    img.alt = `${name(meta)}, 640 px preview`;
+    field('url').value = new URL(meta.previews['640'], location.origin).href;
+    byId('download', HTMLAnchorElement).href = meta.previews['640'];
+    byId('render-error', HTMLElement).textContent =
+      'This server signs its image URLs: the page shows the 640 px preview. Other versions are made with the signing key, by the client library or the CLI.';
+    byId('render-info', HTMLElement).textContent = '';
+    return;
+  }
   const q = operations();
   const result = urlOf(meta, q);
   field('url').value = new URL(result, location.origin).href;
