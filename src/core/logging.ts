@@ -162,10 +162,18 @@ class LineBatch {
   }
 }
 
+/** Whether `fd` is a regular file (not a pipe, a socket or a terminal; not open: no). */
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** An asynchronous destination on `fd` or `file`, its lines batched. */
 function batchedDestination(target: { fd: number } | { dest: string; append: true }): LineBatch {
-  const maxBytes =
-    'dest' in target || fstatSync(target.fd).isFile() ? LOG_MAX_WRITE_FILE : LOG_MAX_WRITE;
+  const maxBytes = 'dest' in target || isFile(target.fd) ? LOG_MAX_WRITE_FILE : LOG_MAX_WRITE;
   return new LineBatch(pino.destination({ ...target, sync: false, maxWrite: maxBytes }), maxBytes);
 }
 
