@@ -7,6 +7,15 @@ import { consoleErrors, PHONE, seriousViolations } from './audit.js';
 import { launchBrowser } from './chromium.js';
 import { imagesModule } from '../../src/modules/images/index.js';
 
+/** Stores a JPEG of this size under this name, through the API. */
+const storeJpeg = async (t: TestApp, name: string, width: number, height: number) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/images',
+    headers: { 'content-type': 'image/jpeg', 'x-filename': name },
+    payload: await jpeg(width, height),
+  });
+
 describe.runIf(browserAvailable())('images gallery in a real browser', () => {
   let t: TestApp;
   let base: string;
@@ -155,13 +164,7 @@ describe.runIf(browserAvailable())('images gallery in a real browser', () => {
   });
 
   it('previews a large photo on a phone from a derivative the size of the screen, in a dialog that fits', async () => {
-    const big = await t.app.inject({
-      method: 'POST',
-      url: '/images/',
-      headers: { 'content-type': 'image/jpeg', 'x-filename': 'big.jpg' },
-      payload: await jpeg(4000, 3000),
-    });
-    expect(big.statusCode).toBe(201);
+    expect((await storeJpeg(t, 'big.jpg', 4000, 3000)).statusCode).toBe(201);
     const { page, asked } = await open(PHONE);
     await page.locator('#grid button[title="big.jpg"]').click();
     await page.locator('#render-info', { hasText: /^Preview 390 px wide: JPEG/ }).waitFor();
@@ -203,13 +206,7 @@ describe.runIf(browserAvailable())('images gallery on a server that signs its UR
     const browser = await launchBrowser();
     try {
       const base = await listen(t.app);
-      const stored = await t.app.inject({
-        method: 'POST',
-        url: '/images',
-        headers: { 'content-type': 'image/jpeg', 'x-filename': 'signed.jpg' },
-        payload: await jpeg(800, 600),
-      });
-      expect(stored.statusCode).toBe(201);
+      expect((await storeJpeg(t, 'signed.jpg', 800, 600)).statusCode).toBe(201);
       const context = await browser.newContext({ locale: 'en-US' });
       const page = await context.newPage();
       const errors = consoleErrors(page);
