@@ -48,6 +48,15 @@ function noteAlbum(album: string | null): void {
 // ---------------------------------------------------------------------------------------------
 // The grid
 
+/**
+ * A preview the server listed, under this page's own path (behind a proxy that adds a prefix, the
+ * server's `/images/…` is not where the browser finds it).
+ */
+const listedPreview = (meta: ImageMeta, size: '320' | '640'): string => {
+  const url = meta.previews[size];
+  return `${base}/${url.slice(url.lastIndexOf('/') + 1)}`;
+};
+
 function tile(meta: ImageMeta): HTMLLIElement {
   noteAlbum(meta.album);
   // A square derivative at the screen's density: 160 CSS px wide tiles, 320 or 640 pixels.
@@ -55,8 +64,8 @@ function tile(meta: ImageMeta): HTMLLIElement {
     alt: '',
     loading: 'lazy',
     // The server's own preview URLs: signed when it signs derived URLs, which the page cannot.
-    src: meta.previews['320'],
-    srcset: `${meta.previews['320']} 1x, ${meta.previews['640']} 2x`,
+    src: listedPreview(meta, '320'),
+    srcset: `${listedPreview(meta, '320')} 1x, ${listedPreview(meta, '640')} 2x`,
   });
   const button = el(
     'button',
@@ -229,11 +238,11 @@ async function render(): Promise<void> {
   const seq = ++renderSeq;
   if (signed(meta)) {
     const img = byId('detail-img', HTMLImageElement);
-    img.src = meta.previews['640'];
+    img.src = listedPreview(meta, '640');
     img.hidden = false;
     img.alt = `${name(meta)}, 640 px preview`;
-    field('url').value = new URL(meta.previews['640'], location.origin).href;
-    byId('download', HTMLAnchorElement).href = meta.previews['640'];
+    field('url').value = new URL(listedPreview(meta, '640'), location.origin).href;
+    byId('download', HTMLAnchorElement).href = listedPreview(meta, '640');
     byId('render-error', HTMLElement).textContent =
       'This server signs its image URLs: the page shows the 640 px preview. Other versions are made with the signing key, by the client library or the CLI.';
     byId('render-info', HTMLElement).textContent = '';
