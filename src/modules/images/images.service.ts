@@ -60,9 +60,6 @@ export interface ImagesServiceOptions {
   signingKey: string;
 }
 
-/** The sizes of the square previews listed with each image (`previews`). */
-export const PREVIEW_SIZES = [320, 640] as const;
-
 /** An image whose row exists but whose bytes the blob store does not have. */
 const blobMissing = (id: string): AppError =>
   ImagesErrors.blobMissing(`the bytes of image ${id} are missing`);
@@ -95,8 +92,8 @@ export function createImagesService(o: ImagesServiceOptions) {
   );
 
   /** A square WebP preview's URL, as `thumbnail=N` is read (signed with a signing key). */
-  const preview = (id: string, size: (typeof PREVIEW_SIZES)[number]): string =>
-    `${o.mount}${derivedPath(id, expandOps({ thumbnail: size, format: 'webp' }), o.signingKey)}`;
+  const preview = (id: string, size: keyof ImageMeta['previews']): string =>
+    `${o.mount}${derivedPath(id, expandOps({ thumbnail: Number(size), format: 'webp' }), o.signingKey)}`;
 
   function toMeta(row: Row): ImageMeta {
     const format = row.format as Format;
@@ -113,8 +110,8 @@ export function createImagesService(o: ImagesServiceOptions) {
       created_at: row.created_at,
       url: `${o.mount}/${row.public_id}`,
       previews: {
-        '320': preview(row.public_id, 320),
-        '640': preview(row.public_id, 640),
+        '320': preview(row.public_id, '320'),
+        '640': preview(row.public_id, '640'),
       },
     };
   }

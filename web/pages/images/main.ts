@@ -52,7 +52,7 @@ function noteAlbum(album: string | null): void {
  * A preview the server listed, under this page's own path (behind a proxy that adds a prefix, the
  * server's `/images/…` is not where the browser finds it).
  */
-const listedPreview = (meta: ImageMeta, size: '320' | '640'): string => {
+const listedPreview = (meta: ImageMeta, size: keyof ImageMeta['previews']): string => {
   const url = meta.previews[size];
   return `${base}/${url.slice(url.lastIndexOf('/') + 1)}`;
 };
