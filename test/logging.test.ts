@@ -4,11 +4,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger, LogFileError } from '../src/core/logging.js';
+import {
+  accessLogOf,
+  createLogger,
+  jsonNumber,
+  jsonString,
+  LogFileError,
+} from '../src/core/logging.js';
 import { createTestDatabase, tempDir } from './helper.js';
 
 /** Resolves once every line `logger` was given is in its files. */
@@ -127,6 +134,15 @@ describe('logging', () => {
     expect((JSON.parse(lines[4999] ?? '{}') as { i?: number }).i).toBe(4999);
   });
 
+  it('keeps the debug lines of log_level: debug in the file, beside stdout', async () => {
+    const file = path.join(tempDir(), 'debug.log');
+    const logger = createLogger({ log_level: 'debug', log_pretty: false, log_file: file });
+    logger.debug('a debug line');
+    logger.info('an info line');
+    await flushed(logger);
+    expect(jsonLines(file).map((l) => l.msg)).toEqual(['a debug line', 'an info line']);
+  });
+
   it('refuses to start with a log file it cannot open', () => {
     const dir = tempDir();
     const file = path.join(dir, 'plain-file');
@@ -210,6 +226,65 @@ describe('batched log lines', () => {
     );
     expect(ids.filter((id) => !logged.has(id))).toEqual([]);
     expect(server.lines.at(-1)?.msg).toBe('shutdown complete');
+  });
+});
+
+describe('access lines', () => {
+  /** Any UTF-16 text: lone surrogates, control characters, quotes and backslashes included. */
+  const anyText = fc.string({
+    unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  });
+  const anyNumber = fc.oneof(fc.double(), fc.integer());
+
+  it('write strings and numbers as JSON does', () => {
+    fc.assert(
+      fc.property(anyText, anyNumber, (text, n) => {
+        expect(jsonString(text)).toBe(JSON.stringify(text));
+        expect(jsonNumber(n)).toBe(JSON.stringify(n));
+      }),
+    );
+  });
+
+  it('are the lines pino writes, to the byte, whatever the fields hold', async () => {
+    const file = path.join(tempDir(), 'access.log');
+    const logger = createLogger({
+      node_id: 'node "one"',
+      log_level: 'debug',
+      log_pretty: false,
+      log_file: file,
+      log_stdout: false,
+      log_sync: true,
+    });
+    const runs = 200;
+    fc.assert(
+      fc.property(
+        anyText,
+        anyText,
+        fc.integer({ min: 100, max: 599 }),
+        anyNumber,
+        anyText,
+        (id, url, status, ms, module) => {
+          const fields = { req_id: id, url, status, ms };
+          logger.child({ module }).info(fields, 'request completed');
+          accessLogOf(logger)
+            .child({ module })
+            .write(
+              'info',
+              `"req_id":${jsonString(id)},"url":${jsonString(url)},"status":${jsonNumber(status)},"ms":${jsonNumber(ms)}`,
+              'request completed',
+            );
+        },
+      ),
+      { numRuns: runs },
+    );
+    await flushed(logger);
+    const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    expect(lines).toHaveLength(2 * runs);
+    // The same line twice, but for the time each was written.
+    const untimed = (line: string) => line.replace(/,"time":\d+,/, ',');
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(untimed(lines[i + 1] ?? '')).toBe(untimed(lines[i] ?? ''));
+    }
   });
 });
 

@@ -344,6 +344,47 @@ describe('tax configured for the original client', () => {
     });
     expect(text).not.toContain('s3cret');
   });
+
+  it('writes the parameters as given, escaped, a repeated one as an array, and why it refused', async () => {
+    // Quotes, a backslash, a control character, accents, an emoji; bytes that are not UTF-8
+    // (kept as sent); a repeated parameter.
+    const odd = '"a\\b\u0001é€😀';
+    const married = encodeURIComponent('marié');
+    const query = `${married}=${encodeURIComponent(odd)}&${married}=non&enfants=%ED%A0%80&salaire=1&autre=2`;
+    const refused = await t.app.inject({ url: `/?${query}`, headers: ALICE });
+    const computed = await t.app.inject({
+      url: `/?${encodeURI('marié=non&enfants=0&salaire=100000')}`,
+      headers: ALICE,
+    });
+    expect([refused.statusCode, computed.statusCode]).toEqual([400, 200]);
+    const lines = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const of = (id: unknown) => lines.find((l) => l.req_id === id);
+    expect(of(refused.headers['x-request-id'])).toEqual({
+      level: 30,
+      time: expect.any(Number) as unknown,
+      pid: process.pid,
+      node: expect.any(String) as unknown,
+      audit: 'tax',
+      req_id: refused.headers['x-request-id'],
+      method: 'GET',
+      url: `/?${query}`,
+      user: 'alice',
+      status: 400,
+      ms: expect.any(Number) as unknown,
+      params: { marié: [odd, 'non'], enfants: '%ED%A0%80', salaire: '1', autre: '2' },
+      errors: refused.json<{ réponse: { erreurs: string[] } }>().réponse.erreurs,
+      msg: 'tax request refused',
+    });
+    expect(of(computed.headers['x-request-id'])).toMatchObject({
+      msg: 'tax computed',
+      status: 200,
+      params: { marié: 'non', enfants: '0', salaire: '100000' },
+      result: { tax: 22986, surcharge: 0, rate: 0.41, discount: 0, reduction: 0 },
+    });
+  });
 });
 
 describe("tax in the original's profile (tax.compat), mounted at /", () => {

@@ -1,6 +1,6 @@
 /** The tax module's server part: credentials, login guard, audit log and routes. */
 import type { FastifyBaseLogger } from 'fastify';
-import { accessLoggerOf, createLogger } from '../../core/logging.js';
+import { accessLogOf, createLogger } from '../../core/logging.js';
 import type { ModuleRuntime } from '../../core/module.js';
 import { createVerifier, hashPassword } from './tax.auth.js';
 import { createHasher } from './tax.hasher.js';
@@ -15,12 +15,12 @@ import type { TablesOf } from '../../core/db/tables.js';
 
 /**
  * Audit lines go to the app's log (stdout) and, when configured, to their own file. They are
- * written by the loggers of request lines (`accessLoggerOf`): they hold nothing to redact (what
- * they show of the request is its URL, which the request line shows anyway), so they skip that
- * work on every request.
+ * written as request lines are (`accessLogOf`): they hold nothing to redact (what they show of
+ * the request is its URL, which the request line shows anyway), and their fields are serialized
+ * once, for both.
  */
 function auditLog(appLog: FastifyBaseLogger, file: string, nodeId: string): AuditLog {
-  const log = accessLoggerOf(appLog).child({ module: 'tax' });
+  const log = accessLogOf(appLog).child({ module: 'tax' });
   const fileLog = file
     ? createLogger({
         node_id: nodeId,
@@ -31,14 +31,14 @@ function auditLog(appLog: FastifyBaseLogger, file: string, nodeId: string): Audi
         log_sync: true,
       })
     : null;
-  const fileAccess = fileLog ? accessLoggerOf(fileLog) : null;
-  const inAppLog = ['trace', 'debug', 'info'].includes(log.level);
+  const fileAccess = fileLog ? accessLogOf(fileLog) : null;
+  const inAppLog = ['trace', 'debug', 'info'].includes(appLog.level);
   return {
     enabled: fileLog !== null || inAppLog,
     inAppLog,
-    write(line, message) {
-      log.info(line, message);
-      fileAccess?.info(line, message);
+    write(fields, message) {
+      if (inAppLog) log.write('info', fields, message);
+      fileAccess?.write('info', fields, message);
     },
   };
 }
