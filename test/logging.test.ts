@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -16,7 +16,7 @@ import {
   jsonString,
   LogFileError,
 } from '../src/core/logging.js';
-import { createTestDatabase, tempDir } from './helper.js';
+import { buildTestApp, createTestDatabase, tempDir } from './helper.js';
 
 /** Resolves once every line `logger` was given is in its files. */
 function flushed(logger: Logger): Promise<void> {
@@ -284,6 +284,40 @@ describe('access lines', () => {
     const untimed = (line: string) => line.replace(/,"time":\d+,/, ',');
     for (let i = 0; i < lines.length; i += 2) {
       expect(untimed(lines[i + 1] ?? '')).toBe(untimed(lines[i] ?? ''));
+    }
+  });
+});
+
+describe('request lines through a logger of its own', () => {
+  it('go through that logger, with the same fields, the tax audit line too', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const t = await buildTestApp({ build: { logger } });
+    try {
+      const plain = await t.app.inject({ url: '/nope' });
+      const tax = await t.app.inject({
+        url: '/tax/?married=no&children=0&salary=30000',
+        headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+      });
+      expect([plain.statusCode, tax.statusCode]).toEqual([404, 200]);
+      const of = (id: unknown) => lines.filter((l) => l.req_id === id);
+      expect(of(plain.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ msg: 'request completed', url: '/nope', status: 404 }),
+      ]);
+      expect(of(tax.headers['x-request-id'])).toEqual([
+        expect.objectContaining({
+          msg: 'tax computed',
+          module: 'tax',
+          user: 'admin',
+          params: { married: 'no', children: '0', salary: '30000' },
+          result: expect.objectContaining({ tax: expect.any(Number) as unknown }) as unknown,
+        }),
+      ]);
+    } finally {
+      await t.close();
     }
   });
 });
