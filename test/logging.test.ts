@@ -289,15 +289,16 @@ describe('access lines', () => {
 });
 
 describe('request lines through a logger of its own', () => {
-  it('go through that logger, with the same fields, the tax audit line too', async () => {
+  it('go through that logger, with the same fields, the tax audit line too, at its level', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino(
-      { level: 'info' },
+      { level: 'debug' },
       { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
     );
     const t = await buildTestApp({ build: { logger } });
     try {
       const plain = await t.app.inject({ url: '/nope' });
+      const probe = await t.app.inject({ url: '/healthz' });
       const tax = await t.app.inject({
         url: '/tax/?married=no&children=0&salary=30000',
         headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
@@ -305,9 +306,16 @@ describe('request lines through a logger of its own', () => {
       expect([plain.statusCode, tax.statusCode]).toEqual([404, 200]);
       const of = (id: unknown) => lines.filter((l) => l.req_id === id);
       expect(of(plain.headers['x-request-id'])).toEqual([
-        expect.objectContaining({ msg: 'request completed', url: '/nope', status: 404 }),
+        expect.objectContaining({ level: 20, msg: 'request received', url: '/nope' }),
+        expect.objectContaining({ level: 30, msg: 'request completed', url: '/nope', status: 404 }),
+      ]);
+      // A probe's line is at debug, which this logger writes.
+      expect(of(probe.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ level: 20, msg: 'request received' }),
+        expect.objectContaining({ level: 20, msg: 'request completed', url: '/healthz' }),
       ]);
       expect(of(tax.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ level: 20, msg: 'request received' }),
         expect.objectContaining({
           msg: 'tax computed',
           module: 'tax',
