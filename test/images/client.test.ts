@@ -180,6 +180,13 @@ describe('agora images … against a running server', () => {
     expect(missing.stderr).toMatch(/404 IMAGE_NOT_FOUND/);
   }, 120_000); // ten CLI processes, each compiling the sources through tsx: slow on a busy machine
 
+  it('takes an id that begins with - after --, as an id rather than an option', async () => {
+    // No new id begins so (newPublicId); one stored by an older version may.
+    const meta = await runCli(['images', 'meta', '--url', base, '--', '-AAAAAAAAAAA']);
+    expect(meta.code, meta.stderr).toBe(1);
+    expect(meta.stderr).toMatch(/404 IMAGE_NOT_FOUND/);
+  });
+
   it('says why it cannot reach a server, not only that a fetch failed', async () => {
     // A port nothing listens on: one that was just freed.
     const probe = createServer();

@@ -32,6 +32,18 @@ import type { ImageMeta } from './images.schemas.js';
 import * as repo from './images.repository.js';
 import { ImagesErrors, ImagesFailed, type Outcome } from './images.errors.js';
 
+/**
+ * A new image id: 12 base64url characters (72 random bits), never beginning with `-`. Such an id
+ * reads as an option on a command line (`agora images get -x…`, curl, most tools), and one id in
+ * 64 began so; one is drawn again, so the others keep equal odds.
+ */
+export function newPublicId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(9).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** A stored image as the API shows it (declared once, in images.schemas.ts). */
 export type { ImageMeta } from './images.schemas.js';
 
@@ -137,7 +149,7 @@ export function createImagesService(o: ImagesServiceOptions) {
     const size = bytes.length;
     const { sha256 } = await o.blobs.put(bytes, { transfer: info.transfer === true });
     const row = {
-      public_id: randomBytes(9).toString('base64url'),
+      public_id: newPublicId(),
       sha256,
       format: probed.format,
       width: probed.width,
