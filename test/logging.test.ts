@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.js';
 import {
   accessLogOf,
   createLogger,
+  jsonMilliseconds,
   jsonNumber,
   jsonString,
   LogFileError,
@@ -242,6 +243,23 @@ describe('access lines', () => {
         expect(jsonString(text)).toBe(JSON.stringify(text));
         expect(jsonNumber(n)).toBe(JSON.stringify(n));
       }),
+    );
+  });
+
+  it('write a duration in hundredths of a millisecond as JSON writes it rounded', () => {
+    const durations = fc.oneof(
+      fc.double({ min: 0, max: 1e7, noNaN: true }),
+      fc.integer({ min: 0, max: 1e9 }).map((h) => h / 100),
+      fc.double(),
+    );
+    fc.assert(
+      fc.property(durations, (ms) => {
+        expect(jsonMilliseconds(ms)).toBe(JSON.stringify(Math.round(ms * 100) / 100));
+      }),
+      { numRuns: 2000 },
+    );
+    expect([0, 2, 0.5, 0.05, 12.345, 1.005].map(jsonMilliseconds)).toEqual(
+      [0, 2, 0.5, 0.05, 12.345, 1.005].map((ms) => JSON.stringify(Math.round(ms * 100) / 100)),
     );
   });
 
