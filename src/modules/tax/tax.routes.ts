@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { isAppError, type AppError } from '../../core/errors.js';
-import { jsonMilliseconds, jsonNumber, jsonString } from '../../core/logging.js';
+import { jsonMilliseconds, jsonNumber, jsonString, requestFields } from '../../core/logging.js';
 import { modulePage } from '../../core/pages.js';
 import type { Verifier } from './tax.auth.js';
 import { HasherBusy } from './tax.hasher.js';
@@ -76,7 +76,7 @@ function auditFields(
   outcome: string,
 ): string {
   const who = user === undefined ? '' : `"user":${jsonString(user)},`;
-  return `"audit":"tax","req_id":${jsonString(request.id)},"method":${jsonString(request.method)},"url":${jsonString(request.url)},${who}"status":${status},"ms":${jsonMilliseconds(reply.elapsedTime)},${outcome}`;
+  return `"audit":"tax",${requestFields(request)},${who}"status":${status},"ms":${jsonMilliseconds(reply.elapsedTime)},${outcome}`;
 }
 
 /** The parameters as given: each a string, or an array for a repeated one. */
