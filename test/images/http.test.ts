@@ -522,12 +522,12 @@ describe('remote imports', () => {
 });
 
 describe('signed transformation URLs', () => {
+  const key = 'test-signing-key';
+  const signingApp = () =>
+    buildTestApp({ config: { images: { signing_key: key } }, build: { modules: [imagesModule] } });
+
   it('needs a valid sig for derived images, not for the original', async () => {
-    const key = 'test-signing-key';
-    const t = await buildTestApp({
-      config: { images: { signing_key: key } },
-      build: { modules: [imagesModule] },
-    });
+    const t = await signingApp();
     try {
       const meta = (await upload(t, await png(20, 20), 'image/png')).json<Meta>();
       expect((await t.app.inject({ url: meta.url })).statusCode).toBe(200);
@@ -546,11 +546,7 @@ describe('signed transformation URLs', () => {
   });
 
   it('signs the listed previews only: a page shows them without the key', async () => {
-    const key = 'test-signing-key';
-    const t = await buildTestApp({
-      config: { images: { signing_key: key } },
-      build: { modules: [imagesModule] },
-    });
+    const t = await signingApp();
     try {
       const uploaded = (await upload(t, await png(40, 30), 'image/png')).json<Meta>();
       const listed = (await t.app.inject({ url: '/images' })).json<{ items: Meta[] }>().items;
