@@ -185,6 +185,34 @@ describe('batched log lines', () => {
     },
   );
 
+  it('are all written, in order, when the first write finds stdout full and the process exits', async () => {
+    // A slow reader: it starts reading 200 ms after the child has filled its stdout. An
+    // asynchronous first write then failed (EAGAIN), its retry was due after the exit, and the
+    // batch it carried was lost. (The delay is the reader's pace, not a wait for an event: the
+    // lines must all arrive whatever it is.)
+    const script = fileURLToPath(new URL('./fixtures/logs/burst-then-exit.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, 'full-then-exit', '2000', '1000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.pause();
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('full\n')) setTimeout(() => child.stdout.resume(), 200);
+    });
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).toBe('full\n');
+    expect(code).toBe(3);
+    const lines = stdout.split('\n').filter((l) => l !== '');
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
+  });
+
   it('never mix within a line when several processes share one stdout pipe', async () => {
     // Three writers on one pipe, lines of about 1 KiB: a write larger than the pipe writes at
     // once (4 KiB) could be cut by another process's write, which would break lines apart.

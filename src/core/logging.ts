@@ -44,10 +44,13 @@ export class LogFileError extends Error {
 }
 
 /**
- * Asynchronous destinations write in batches: lines wait in memory (`LineBatch`) until the next
+ * stdout and log files are written in batches: lines wait in memory (`LineBatch`) until the next
  * one would not fit in a batch, or for at most `LOG_FLUSH_MS`; one write call then carries about
- * ten request lines instead of one each. What waits is written synchronously when the process
- * exits, on a crash too; on a signal the server flushes before it exits.
+ * ten request lines instead of one each. Each batch is one synchronous write, so no write is ever
+ * under way when the process ends: what waits in memory is written when the process exits, on a
+ * crash too, and on a signal the server flushes before it exits. (An asynchronous write still in
+ * the thread pool at `process.exit` was lost, or retried after the process had gone when the pipe
+ * was full.) A log reader that falls behind slows the server down rather than growing its memory.
  */
 export const LOG_FLUSH_MS = 100;
 /**
@@ -61,14 +64,13 @@ const LOG_MAX_WRITE = 4096;
  */
 const LOG_MAX_WRITE_FILE = 32 * 1024;
 
-/** pino's asynchronous destination. */
+/** pino's destination. */
 type SonicBoom = ReturnType<typeof pino.destination>;
 
-/** What sonic-boom has but does not declare: its descriptor (-1 until open), a write under way. */
+/** What sonic-boom has but does not declare: its descriptor, whether it was closed. */
 interface SonicBoomState {
   readonly fd: number;
   readonly destroyed: boolean;
-  readonly _writing?: boolean;
 }
 
 /** Every batch with lines still to write, flushed when the process exits. */
@@ -136,53 +138,26 @@ class LineBatch {
     this.#inner.write(text);
   }
 
-  /** Writes everything logged so far before returning (a destination not open yet: nothing). */
+  /** Writes everything logged so far before returning (again, what a failed write left too). */
   flushSync(): void {
     this.release();
-    if (this.#state.fd >= 0) this.#inner.flushSync();
+    if (!this.#state.destroyed) this.#inner.flushSync();
   }
 
-  /**
-   * Calls `done` once every line logged so far is written: after the file is open, and after a
-   * write under way (which `flushSync` does not wait for) has ended.
-   */
+  /** Calls `done` once every line logged so far is written (with the error when it could not be). */
   flush(done: (err?: Error) => void): void {
-    if (this.#state.fd < 0 && !this.#state.destroyed) {
-      this.#inner.once('ready', () => this.flush(done));
-      return;
-    }
-    this.release();
-    if (this.#state._writing === true) {
-      const again = (): void => {
-        this.#inner.off('drain', again);
-        this.#inner.off('error', again);
-        this.flush(done);
-      };
-      this.#inner.once('drain', again);
-      this.#inner.once('error', again);
-      return;
-    }
     try {
-      this.#inner.flushSync();
+      this.flushSync();
       done();
     } catch (err) {
       done(err as Error);
     }
   }
 
-  /**
-   * Reopens the file by its path (rotation). Lines logged before belong in the renamed file: they
-   * are written there first, unless a write is under way; then they go to the new file, and
-   * nothing is lost.
-   */
+  /** Reopens the file by its path (rotation): lines logged before go to the renamed file. */
   reopen(): void {
     this.release();
-    if (this.#state._writing !== true && this.#state.fd >= 0) this.#inner.flushSync();
     this.#inner.reopen();
-  }
-
-  once(event: 'ready', listener: () => void): void {
-    this.#inner.once(event, listener);
   }
 
   on(event: 'close', listener: () => void): void {
@@ -199,10 +174,14 @@ function isFile(fd: number): boolean {
   }
 }
 
-/** An asynchronous destination on `fd` or `file`, its lines batched. */
+/** A destination on `fd` or `file`, its lines batched, each batch one synchronous write. */
 function batchedDestination(target: { fd: number } | { dest: string; append: true }): LineBatch {
   const maxBytes = 'dest' in target || isFile(target.fd) ? LOG_MAX_WRITE_FILE : LOG_MAX_WRITE;
-  return new LineBatch(pino.destination({ ...target, sync: false, maxWrite: maxBytes }), maxBytes);
+  // `dest`, not `fd`: pino reads `process.stdout.fd` when `dest` is missing, and making
+  // `process.stdout` turns a pipe on stdout non-blocking, where a full pipe then fails a write
+  // (EAGAIN) that sonic-boom retries after sleeping 100 ms, instead of waiting for the reader.
+  const dest = 'dest' in target ? target : { dest: target.fd };
+  return new LineBatch(pino.destination({ ...dest, sync: true, maxWrite: maxBytes }), maxBytes);
 }
 
 /** Where the request lines of a logger made by `createLogger` go (see `accessLogOf`). */
