@@ -272,26 +272,51 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
 
   // A publish that failed leaves a hole the other nodes cannot see: their subscribers would go
   // from offset n to n+1 without the lost event. Using its offset up (one INCR, once Redis
-  // answers again) turns the loss into a jump, which every subscriber reports as a gap.
-  const unpublished = new Set<string>();
+  // answers again) turns the loss into a jump, which every subscriber reports as a gap. The
+  // announcement waits for it: answered sooner, the change's client could make another change
+  // through a node that still reaches Redis, whose event would take the unused offset, and the
+  // loss would go unseen. It waits at most `gapWaitMs` past the failure: one reconnection at
+  // the slowest backoff, then the INCR.
+  const gapWaitMs = MAX_RECONNECT_DELAY_MS + options.commandTimeoutMs;
+  /** Topics with an event whose offset is still to be used up, and the announcements waiting. */
+  const unpublished = new Map<string, (() => void)[]>();
   const burn = async (): Promise<void> => {
-    for (const topic of [...unpublished]) {
+    for (const topic of [...unpublished.keys()]) {
+      const waiting = unpublished.get(topic);
+      if (!waiting) continue; // Taken by a burn under way.
+      // Only the failures told before this INCR is sent are covered by it.
+      unpublished.delete(topic);
       try {
         await commands.incr(seqKey(topic));
-        unpublished.delete(topic);
-        logger.info({ topic }, 'redis bus: the offset of an unpublished event is used up');
       } catch {
-        return; // Still down: tried again when the connection is back.
+        // Still down: tried again when the connection is back.
+        unpublished.set(topic, [...waiting, ...(unpublished.get(topic) ?? [])]);
+        return;
       }
+      for (const done of waiting) done();
+      logger.info({ topic }, 'redis bus: the offset of an unpublished event is used up');
     }
   };
   commands.on('ready', () => {
     void burn();
   });
-  const announcer = createAnnouncer(publish, listeners, logger, (topic) => {
-    unpublished.add(topic);
-    void burn();
-  });
+  const holeMarked = (topic: string): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        logger.warn(
+          { topic, waited_ms: gapWaitMs },
+          'redis bus: a change is answered before its lost event is marked; until it is, clients of other nodes may miss it without a gap',
+        );
+        resolve();
+      }, gapWaitMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      unpublished.set(topic, [...(unpublished.get(topic) ?? []), done]);
+      void burn();
+    });
+  const announcer = createAnnouncer(publish, listeners, logger, holeMarked);
 
   return {
     kind: 'redis',

@@ -56,12 +56,15 @@ export interface Bus {
   /** Publishes one event; resolves with its offset once every node can see it. */
   publish<T>(topic: string, type: string, data: T): Promise<BusEvent<T>>;
   /**
-   * Publishes the event of a change that is already committed, without making anyone wait: the
-   * events of one node keep their order, and a publish that fails is logged and reaches this
-   * node's subscribers of the topic as a gap. A committed change is never failed, nor delayed, by
-   * the bus.
+   * Publishes the event of a change that is already committed, and resolves (never rejects) once
+   * it is published or, when it cannot be, once the loss is logged, this node's subscribers of
+   * the topic have a gap, and every other node's will see one before any event published after
+   * this resolves (the Redis bus uses the event's offset up). Answer the change after it: a
+   * client acting on the answer (a change made through another node) must never hear of that
+   * later change without this one or a gap first. The events of one node keep their order. A
+   * committed change is never failed by the bus; a failure delays it, boundedly (see the bus).
    */
-  announce(topic: string, type: string, data: unknown): void;
+  announce(topic: string, type: string, data: unknown): Promise<void>;
   /**
    * Calls `listener` for every event of `topic` published from now on, in offset order, and
    * `onGap` when some may have been missed.

@@ -111,13 +111,15 @@ export function createMarketService(deps: MarketServiceDeps) {
   const now = (): string => clock().toISOString();
 
   /**
-   * Announces a committed change (see `Bus.announce`): the caller never waits on the bus. Every
-   * change is also announced on the catalogue topic, where a page that lists every product
-   * follows them all with one subscription.
+   * Announces a committed change (see `Bus.announce`); the change is answered after this
+   * resolves. Every change is also announced on the catalogue topic, where a page that lists
+   * every product follows them all with one subscription.
    */
-  function publish(topic: string, event: MarketEvent): void {
-    bus.announce(topic, event.type, event);
-    bus.announce(CATALOGUE_TOPIC, event.type, event);
+  async function publish(topic: string, event: MarketEvent): Promise<void> {
+    await Promise.all([
+      bus.announce(topic, event.type, event),
+      bus.announce(CATALOGUE_TOPIC, event.type, event),
+    ]);
   }
 
   interface Purchase {
@@ -272,7 +274,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       const at = now();
       const id = await repo.insertProduct(db, { ...input, quantity: 0, now: at });
       const product = { id, description: input.description, price: input.price };
-      publish(NEW_PRODUCTS_TOPIC, { type: 'product-released', ...product, at });
+      await publish(NEW_PRODUCTS_TOPIC, { type: 'product-released', ...product, at });
       return product;
     },
 
@@ -287,7 +289,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       if (!before) return undefined;
       cache.invalidate(id);
       if (before.price !== input.price) {
-        publish(productTopic(id), {
+        await publish(productTopic(id), {
           type: 'price-changed',
           id,
           description: input.description,
@@ -297,7 +299,7 @@ export function createMarketService(deps: MarketServiceDeps) {
         });
       }
       if (before.description !== input.description) {
-        publish(productTopic(id), {
+        await publish(productTopic(id), {
           type: 'description-changed',
           id,
           old_description: before.description,
@@ -316,7 +318,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       });
       if (!row) return undefined;
       cache.invalidate(id);
-      publish(productTopic(id), {
+      await publish(productTopic(id), {
         type: 'product-deleted',
         id,
         description: row.description,
@@ -359,7 +361,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       }
       if (outcome.result.status === BUY_SUCCESS) {
         cache.invalidate(request.productId);
-        publish(productTopic(request.productId), {
+        await publish(productTopic(request.productId), {
           type: 'stock-changed',
           id: request.productId,
           quantity: outcome.quantity,
@@ -380,7 +382,7 @@ export function createMarketService(deps: MarketServiceDeps) {
       if (!outcome.row) return { kind: 'not-found' };
       if (!outcome.added) return { kind: 'too-much' };
       cache.invalidate(productId);
-      publish(productTopic(productId), {
+      await publish(productTopic(productId), {
         type: 'stock-changed',
         id: productId,
         quantity: outcome.row.quantity,

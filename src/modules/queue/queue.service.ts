@@ -100,22 +100,32 @@ export function createQueueService(d: QueueServiceDeps) {
 
   /**
    * Runs `fn` as the one change in progress: lock the state row, apply due expiries, change,
-   * write the state back, commit, publish.
+   * write the state back, commit, publish; resolves once its events are announced (see
+   * `Bus.announce`), so that the change is answered after them.
    */
   async function change<T>(
     fn: (trx: Trx, now: number, events: QueueEvent[], line: LineState) => Promise<T>,
   ): Promise<T> {
+    const { value, announced } = await commitChange(fn);
+    await announced;
+    return value;
+  }
+
+  /** `change`, resolving at the commit; `announced` resolves once its events are announced. */
+  async function commitChange<T>(
+    fn: (trx: Trx, now: number, events: QueueEvent[], line: LineState) => Promise<T>,
+  ): Promise<{ value: T; announced: Promise<unknown> }> {
     const events: QueueEvent[] = [];
     const now = clock();
-    const result = await d.db.transaction().execute(async (trx) => {
+    const value = await d.db.transaction().execute(async (trx) => {
       const line = await repo.readLine(trx, true);
       await advance(trx, now, line, events);
-      const value = await fn(trx, now, events, line);
+      const result = await fn(trx, now, events, line);
       await repo.writeLine(trx, line);
-      return value;
+      return result;
     });
-    for (const e of events) d.bus.announce(QUEUE_TOPIC, e.type, e.data);
-    return result;
+    const announced = Promise.all(events.map((e) => d.bus.announce(QUEUE_TOPIC, e.type, e.data)));
+    return { value, announced };
   }
 
   function deadlineOf(becameHeadAt: number, viewingUntil: number): number {
@@ -191,19 +201,28 @@ export function createQueueService(d: QueueServiceDeps) {
    * each batch is one transaction for all of them (in arrival order), so the line's lock, the
    * state row and the commit are paid once per batch rather than once per token.
    */
-  function issue(ip: string): Promise<IssueOutcome> {
-    return issueInGroup(ip);
+  async function issue(ip: string): Promise<IssueOutcome> {
+    const { outcome, announced } = await issueInGroup(ip);
+    await announced;
+    return outcome;
   }
 
   const issueInGroup = groupCommit(ISSUE_BATCH, (ips: string[]) => issueBatch(ips));
 
-  async function issueBatch(ips: string[]): Promise<IssueOutcome[]> {
+  /** The next batch starts at the commit; each request is answered once the events are out. */
+  async function issueBatch(
+    ips: string[],
+  ): Promise<{ outcome: IssueOutcome; announced: Promise<unknown> }[]> {
     const now = clock();
     const bannedUntil = await repo.bansOf(d.db, ips, now);
     if (ips.every((ip) => bannedUntil.has(ip))) {
-      return ips.map((ip) => ({ kind: 'banned', until: bannedUntil.get(ip) ?? now }));
+      const announced = Promise.resolve();
+      return ips.map((ip) => ({
+        outcome: { kind: 'banned', until: bannedUntil.get(ip) ?? now },
+        announced,
+      }));
     }
-    return change(async (trx, at, events, line) => {
+    const { value, announced } = await commitChange(async (trx, at, events, line) => {
       // The original's order: the codes held, read once for the batch, then kept up to date.
       const taken = d.lowestFreeCode ? new Set((await repo.liveCodes(trx)).map(indexOf)) : null;
       const outcomes: IssueOutcome[] = [];
@@ -217,6 +236,7 @@ export function createQueueService(d: QueueServiceDeps) {
       }
       return outcomes;
     });
+    return value.map((outcome) => ({ outcome, announced }));
   }
 
   async function issueOne(
