@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -256,6 +256,52 @@ describe('batched log lines', () => {
     expect(ids.filter((id) => !logged.has(id))).toEqual([]);
     expect(server.lines.at(-1)?.msg).toBe('shutdown complete');
   });
+});
+
+describe('a log file that cannot be written (a full disk: /dev/full)', () => {
+  it.runIf(existsSync('/dev/full'))(
+    'never throws at whoever logs, and a flush ends instead of trying again forever',
+    async () => {
+      const logger = createLogger({
+        log_level: 'info',
+        log_pretty: false,
+        log_file: '/dev/full',
+        log_stdout: false,
+      });
+      // 100 lines of 1 KiB: several batches of 32 KiB, each write failing with ENOSPC.
+      expect(() => {
+        for (let i = 0; i < 100; i++) logger.info({ i, padding: 'x'.repeat(1000) }, 'line');
+      }).not.toThrow();
+      const flushed = await new Promise<Error | undefined>((resolve) => logger.flush(resolve));
+      expect(flushed).toBeUndefined();
+    },
+  );
+
+  it.runIf(existsSync('/dev/full'))(
+    'leaves the server answering, its lines on stdout, and its stop clean',
+    async () => {
+      const { startServerProcess } = await import('./process.js');
+      const server = await startServerProcess(['--data-dir', tempDir()], {
+        AGORA_LOG_FILE: '/dev/full',
+        AGORA_SHUTDOWN_DRAIN_MS: '0',
+      });
+      const closed = once(server.child, 'close');
+      const statuses = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const res = await fetch(`${server.url}/nope/${i}`);
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      );
+      expect(statuses.every((s) => s === 404)).toBe(true);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      await closed;
+      const completed = server.lines.filter((l) => l.msg === 'request completed');
+      expect(completed).toHaveLength(200);
+      expect(server.lines.at(-1)?.msg).toBe('shutdown complete');
+    },
+  );
 });
 
 describe('access lines', () => {

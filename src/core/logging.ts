@@ -2,7 +2,7 @@
  * pino to stdout and, optionally, to a file; pretty output for development. Fastify adds the
  * request id to every line logged through `request.log`.
  */
-import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   LogController,
@@ -63,6 +63,11 @@ const LOG_MAX_WRITE = 4096;
  * else appends, so a batch can be larger there, and cost fewer writes.
  */
 const LOG_MAX_WRITE_FILE = 32 * 1024;
+/**
+ * The most a destination that fails (a full disk) keeps, to write once it works again; lines
+ * past it are dropped and counted, rather than letting memory grow.
+ */
+const LOG_MAX_PENDING = 8 * 1024 * 1024;
 
 /** pino's destination. */
 type SonicBoom = ReturnType<typeof pino.destination>;
@@ -114,6 +119,31 @@ class LineBatch {
       clearInterval(this.#timer);
       liveBatches.delete(this);
     });
+    // A write that fails (ENOSPC, EIO) is told once on stderr, not thrown at whoever logged. It is
+    // tried again every LOG_FLUSH_MS; lines logged meanwhile wait (up to LOG_MAX_PENDING, then
+    // are dropped and counted) and are written once the destination works again.
+    inner.on('error', (err: Error) => {
+      if (this.#failing) return;
+      this.#failing = true;
+      tellStderr(
+        `agora: cannot write logs (${err.message}); lines wait, up to 8 MiB, then are dropped`,
+      );
+    });
+    inner.on('write', () => {
+      if (!this.#failing) return;
+      this.#failing = false;
+      tellStderr(`agora: logs are written again; ${this.#dropped} lines were dropped meanwhile`);
+      this.#dropped = 0;
+    });
+  }
+
+  #failing = false;
+  #dropped = 0;
+
+  /** Has sonic-boom try the write that failed again; its 'write' event ends the failure. */
+  #recovered(): boolean {
+    this.#inner.write('');
+    return !this.#failing;
   }
 
   get fd(): number {
@@ -122,26 +152,57 @@ class LineBatch {
 
   write(line: string): boolean {
     const bytes = Buffer.byteLength(line);
+    if (this.#failing) {
+      // Lines wait for the timer's next try, up to LOG_MAX_PENDING.
+      if (this.#bytes + bytes > LOG_MAX_PENDING) this.#dropped++;
+      else {
+        this.#lines.push(line);
+        this.#bytes += bytes;
+      }
+      return true;
+    }
     if (this.#bytes + bytes > this.#maxBytes) this.release();
     this.#lines.push(line);
     this.#bytes += bytes;
     return true;
   }
 
-  /** Hands the waiting lines to the destination, which writes them when it can. */
+  /** Hands the waiting lines to the destination, which writes them at once. */
   release(): void {
     // Closed under the batch (the timer can fire before its 'close'): nowhere to write them.
-    if (this.#lines.length === 0 || this.#state.destroyed) return;
-    const text = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
+    if (this.#state.destroyed) return;
+    if (this.#failing && !this.#recovered()) return;
+    if (this.#lines.length === 0) return;
+    const lines = this.#lines;
+    const many = this.#bytes > this.#maxBytes; // what waited while writes failed
     this.#lines = [];
     this.#bytes = 0;
-    this.#inner.write(text);
+    if (!many) {
+      this.#inner.write(lines.length === 1 ? (lines[0] ?? '') : lines.join(''));
+      return;
+    }
+    let batch: string[] = [];
+    let size = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (size + bytes > this.#maxBytes && batch.length > 0) {
+        this.#inner.write(batch.join(''));
+        batch = [];
+        size = 0;
+      }
+      batch.push(line);
+      size += bytes;
+    }
+    this.#inner.write(batch.join(''));
   }
 
-  /** Writes everything logged so far before returning (again, what a failed write left too). */
+  /**
+   * Writes everything logged so far before returning (each batch is written as it is handed
+   * over). Not sonic-boom's `flushSync`: on a write that keeps failing (a full disk) it tries
+   * again every 100 ms forever, and a process flushing at exit would never end.
+   */
   flushSync(): void {
     this.release();
-    if (!this.#state.destroyed) this.#inner.flushSync();
   }
 
   /** Calls `done` once every line logged so far is written (with the error when it could not be). */
@@ -182,6 +243,15 @@ function batchedDestination(target: { fd: number } | { dest: string; append: tru
   // (EAGAIN) that sonic-boom retries after sleeping 100 ms, instead of waiting for the reader.
   const dest = 'dest' in target ? target : { dest: target.fd };
   return new LineBatch(pino.destination({ ...dest, sync: true, maxWrite: maxBytes }), maxBytes);
+}
+
+/** A line on stderr about the logs themselves (they cannot go through the failing logger). */
+function tellStderr(text: string): void {
+  try {
+    writeSync(2, `${text}\n`);
+  } catch {
+    // stderr closed too: nothing else can be told.
+  }
 }
 
 /** Where the request lines of a logger made by `createLogger` go (see `accessLogOf`). */
@@ -328,7 +398,10 @@ function flushAll(streams: DestinationStream[], done: (err?: Error) => void): vo
       continue;
     }
     const { flushSync, fd } = stream;
-    if (typeof fd === 'number' && typeof flushSync === 'function') {
+    // A synchronous destination (the tax audit file) has written every line already; its
+    // `flushSync` would only try a failed write again, every 100 ms, forever.
+    if ((stream as { sync?: boolean }).sync === true) settle();
+    else if (typeof fd === 'number' && typeof flushSync === 'function') {
       const now = (): void => {
         try {
           flushSync.call(stream);
