@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import {
   jsonNumber,
   jsonString,
   LogFileError,
+  reopenLogFiles,
 } from '../src/core/logging.js';
 import { buildTestApp, createTestDatabase, tempDir } from './helper.js';
 
@@ -274,6 +275,34 @@ describe('a log file that cannot be written (a full disk: /dev/full)', () => {
       }).not.toThrow();
       const flushed = await new Promise<Error | undefined>((resolve) => logger.flush(resolve));
       expect(flushed).toBeUndefined();
+    },
+  );
+
+  it.runIf(existsSync('/dev/full'))(
+    'writes, in order, the lines that waited, once the file works again',
+    async () => {
+      // The log file's path leads to /dev/full, then (as after an operator freed space and the
+      // file was reopened) to a regular file.
+      const dir = tempDir();
+      const link = path.join(dir, 'agora.log');
+      const file = path.join(dir, 'real.log');
+      symlinkSync('/dev/full', link);
+      const logger = createLogger({
+        log_level: 'info',
+        log_pretty: false,
+        log_file: link,
+        log_stdout: false,
+      });
+      for (let i = 0; i < 100; i++) logger.info({ i, padding: 'x'.repeat(1000) }, 'line');
+      unlinkSync(link);
+      writeFileSync(file, '');
+      symlinkSync(file, link);
+      reopenLogFiles();
+      await new Promise<Error | undefined>((resolve) => logger.flush(resolve));
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
     },
   );
 
