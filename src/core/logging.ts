@@ -172,28 +172,18 @@ class LineBatch {
     // Closed under the batch (the timer can fire before its 'close'): nowhere to write them.
     if (this.#state.destroyed) return;
     if (this.#failing && !this.#recovered()) return;
+    if (this.#bytes > this.#maxBytes) {
+      // What waited while writes failed: logged again, so that it goes out in the usual batches.
+      const waited = this.#lines;
+      this.#lines = [];
+      this.#bytes = 0;
+      for (const line of waited) this.write(line);
+    }
     if (this.#lines.length === 0) return;
-    const lines = this.#lines;
-    const many = this.#bytes > this.#maxBytes; // what waited while writes failed
+    const text = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
     this.#lines = [];
     this.#bytes = 0;
-    if (!many) {
-      this.#inner.write(lines.length === 1 ? (lines[0] ?? '') : lines.join(''));
-      return;
-    }
-    let batch: string[] = [];
-    let size = 0;
-    for (const line of lines) {
-      const bytes = Buffer.byteLength(line);
-      if (size + bytes > this.#maxBytes && batch.length > 0) {
-        this.#inner.write(batch.join(''));
-        batch = [];
-        size = 0;
-      }
-      batch.push(line);
-      size += bytes;
-    }
-    this.#inner.write(batch.join(''));
+    this.#inner.write(text);
   }
 
   /**
