@@ -23,6 +23,7 @@ import type { AgoraModule, ModuleRuntime } from './core/module.js';
 import openapi from './core/openapi.js';
 import realtime from './core/realtime/index.js';
 import requestId, { genReqId } from './core/request-id.js';
+import { pinTickObjectShape } from './core/tick-shape.js';
 import { createValidatorCompiler } from './core/validation.js';
 import web, { rootAnswers, type Info } from './core/web.js';
 import { MODULES } from './modules/index.js';
@@ -100,6 +101,8 @@ export async function buildApp(
   config: Config,
   options: BuildOptions = {},
 ): Promise<FastifyInstance> {
+  // Before any request: every one schedules ticks, and their shape must not change under load.
+  pinTickObjectShape();
   const logger = options.logger ?? createLogger(config);
   const modules = await loadModules(options.modules ?? selectModules(config));
   const database = options.database ?? openDatabase(config, logger);
