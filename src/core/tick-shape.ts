@@ -21,7 +21,7 @@ import { createHook } from 'node:async_hooks';
 let kept: object | null | undefined;
 
 /** A `nextTick` queue entry, caught by a hook that is enabled around one `nextTick` call. */
-function oneTickObject(): object | undefined {
+export function oneTickObject(): object | undefined {
   let entry: object | undefined;
   const hook = createHook({
     init(_asyncId, type, _triggerAsyncId, resource) {
