@@ -14,14 +14,20 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from './core/db/in
 import databasePlugin from './core/db/plugin.js';
 import blobsPlugin from './core/blobs/plugin.js';
 import errors, { clientErrorHandler, defaultEnvelope, frameworkErrors } from './core/errors.js';
-import { closeSilentConnections, connectionLimit } from './core/connections.js';
+import {
+  closeSilentConnections,
+  closingAwareResponse,
+  connectionLimit,
+  type ClosingFlag,
+} from './core/connections.js';
 import health from './core/health.js';
-import { createLogger, lazyChildLoggerFactory, RequestLogController } from './core/logging.js';
+import { createLogger, lazyChildLoggerFactory } from './core/logging.js';
 import mail, { type Mailer } from './core/mail.js';
 import metrics from './core/metrics.js';
 import type { AgoraModule, ModuleRuntime } from './core/module.js';
 import openapi from './core/openapi.js';
 import realtime from './core/realtime/index.js';
+import { RequestEvents } from './core/request-events.js';
 import requestId, { genReqId } from './core/request-id.js';
 import { pinTickObjectShape } from './core/tick-shape.js';
 import { createValidatorCompiler } from './core/validation.js';
@@ -114,10 +120,14 @@ export async function buildApp(
     throw err;
   }
 
+  // Per-request work of the core, called by Fastify's log controller rather than from hooks.
+  const requestEvents = new RequestEvents(logger);
+  // Set once the app closes or drains (request-id.ts): answers then close their connections.
+  const closing: ClosingFlag = { now: false };
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse>({
     loggerInstance: logger,
     genReqId,
-    logController: new RequestLogController(logger),
+    logController: requestEvents,
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.body_limit,
     trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
@@ -130,6 +140,7 @@ export async function buildApp(
       headersTimeout: config.http.headers_timeout_ms,
       // How often Node looks for connections past those limits (its default is 30 s).
       connectionsCheckingInterval: Math.min(1000, config.http.headers_timeout_ms),
+      ServerResponse: closingAwareResponse(closing),
     },
     clientErrorHandler,
     frameworkErrors,
@@ -141,6 +152,7 @@ export async function buildApp(
   closeSilentConnections(app.server, config.http.headers_timeout_ms);
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorate('config', config);
+  app.decorate('requestEvents', requestEvents);
   app.decorateRequest('lineWritten', false);
 
   // The first segments of the core's own routes (every route registered outside a module): their
@@ -154,7 +166,7 @@ export async function buildApp(
 
   try {
     await app.register(errors);
-    await app.register(requestId);
+    await app.register(requestId, { closing });
     await app.register(metrics);
     await app.register(openapi, { version: VERSION });
     await app.register(databasePlugin, { handle: database });

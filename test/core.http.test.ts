@@ -35,6 +35,35 @@ describe('request ids', () => {
   });
 });
 
+describe('per-request work', () => {
+  /** The hooks Fastify runs for `GET <path>`, from its printed route tree. */
+  const getHooks = (printed: string, name: string): string[] => {
+    const lines = printed.split('\n').map((l) => l.replace(/^[\s│├└─]+/, ''));
+    const at = lines.findIndex((l) => l.startsWith(`${name} (GET`));
+    if (at < 0) throw new Error(`no GET ${name} in the route tree`);
+    const hooks: string[] = [];
+    for (const line of lines.slice(at + 1)) {
+      if (!line.startsWith('•')) break;
+      hooks.push(line);
+    }
+    return hooks;
+  };
+
+  it('runs no hook on a light route: the core works through requestEvents instead', async () => {
+    const printed = t.app.printRoutes({ includeHooks: true, commonPrefix: false });
+    // Checked against one route that has a hook: the reading of the tree finds hooks.
+    expect(getHooks(printed, 'ws')).not.toEqual([]);
+    expect(getHooks(printed, 'healthz')).toEqual([]);
+    expect(getHooks(printed, 'readyz')).toEqual([]);
+    // Still done on every answer: the id header (above) and the duration metric.
+    await t.app.inject({ url: '/healthz' });
+    const metrics = await t.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(
+      /http_server_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} [1-9]/,
+    );
+  });
+});
+
 describe('errors in a browser', () => {
   const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 

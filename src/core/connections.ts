@@ -3,7 +3,13 @@
  * may be open (below the process's open-files limit), and the closing of those that never send.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import {
+  ServerResponse,
+  type IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  type Server,
+} from 'node:http';
 
 /** Descriptors kept for everything but client connections: files, databases, threads, logs. */
 const RESERVED_DESCRIPTORS = 64;
@@ -50,4 +56,35 @@ export function closeSilentConnections(server: Server, ms: number): void {
       clearTimeout(timer);
     });
   });
+}
+
+/** Set once the server closes or drains: from then on, every answer closes its connection. */
+export interface ClosingFlag {
+  now: boolean;
+}
+
+/**
+ * Node's `ServerResponse`, except that once `closing.now` every answer says `Connection: close`
+ * and Node closes the connection after it. Decided as the head is written, so that the answer to
+ * a request that arrived before closing started says it too: a client (a proxy) told so sends its
+ * next request on a new connection, to another node once this one stops, rather than on this one
+ * as it closes. Checked here rather than in an `onSend` hook, which every answer would pay for.
+ * (`app.inject` makes its own responses: this is about connections, which it has none of.)
+ */
+export function closingAwareResponse(closing: ClosingFlag): typeof ServerResponse {
+  return class ClosingAwareResponse<
+    Request extends IncomingMessage = IncomingMessage,
+  > extends ServerResponse<Request> {
+    // Node's two forms: (status, headers) and (status, message, headers).
+    override writeHead(
+      statusCode: number,
+      messageOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+      headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+    ): this {
+      if (closing.now) this.shouldKeepAlive = false;
+      return typeof messageOrHeaders === 'string' || messageOrHeaders === undefined
+        ? super.writeHead(statusCode, messageOrHeaders, headers)
+        : super.writeHead(statusCode, messageOrHeaders);
+    }
+  };
 }

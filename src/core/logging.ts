@@ -548,7 +548,7 @@ export class RequestLogController extends LogController {
     this.#access = accessLogOf(logger);
   }
 
-  override incomingRequest(request: FastifyRequest): void {
+  override incomingRequest(request: FastifyRequest, _reply?: FastifyReply): void {
     // The completion line says it all at info; at debug, also say when a request starts.
     if (isEnabled(request.log, 'debug')) {
       request.log.debug({ method: request.method, url: request.url }, 'request received');

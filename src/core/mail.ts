@@ -126,7 +126,8 @@ async function mailPlugin(
   const alerts = mailer ? createAlerts({ mailer, windowMs: app.config.mail.throttle_ms }) : null;
   app.decorate('alerts', alerts);
   if (!alerts) return;
-  app.addHook('onResponse', (request, reply, done) => {
+  // As each answer finishes (not from an `onResponse` hook: see request-events.ts).
+  app.requestEvents.onCompleted((_error, request, reply) => {
     // 503 answers are deliberate load shedding (a full queue, a busy image engine), not failures.
     if (reply.statusCode >= 500 && reply.statusCode !== 503) {
       alerts.report(
@@ -135,7 +136,6 @@ async function mailPlugin(
           'See the server log for this request id.',
       );
     }
-    done();
   });
   app.addHook('onClose', async () => {
     await alerts.flush();
@@ -145,5 +145,5 @@ async function mailPlugin(
 export default fp(mailPlugin, {
   name: 'agora-mail',
   fastify: '5.x',
-  decorators: { fastify: ['config'] },
+  decorators: { fastify: ['config', 'requestEvents'] },
 });

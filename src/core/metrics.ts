@@ -38,7 +38,8 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
     AggregatorRegistry.setRegistries([registry]);
   }
 
-  app.addHook('onResponse', (request, reply, done) => {
+  // As each answer finishes (not from an `onResponse` hook: see request-events.ts).
+  app.requestEvents.onCompleted((_error, request, reply) => {
     // The template (`/market/query/:id`), never the raw URL: label values must stay bounded.
     duration.observe(
       request.method,
@@ -46,7 +47,6 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
-    done();
   });
 
   app.get(
@@ -181,4 +181,8 @@ class RequestDurations {
   }
 }
 
-export default fp(metricsPlugin, { name: 'agora-metrics', fastify: '5.x' });
+export default fp(metricsPlugin, {
+  name: 'agora-metrics',
+  fastify: '5.x',
+  decorators: { fastify: ['requestEvents'] },
+});

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ClosingFlag } from './connections.js';
 import { isForwarded, UNTRUSTED_PROXY_WARNING } from './proxy.js';
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -29,43 +30,46 @@ declare module 'fastify' {
   }
 }
 
-async function requestIdPlugin(app: FastifyInstance): Promise<void> {
+async function requestIdPlugin(
+  app: FastifyInstance,
+  options: { closing: ClosingFlag },
+): Promise<void> {
   // Node closes idle keep-alive connections once, when closing starts; a connection whose request
   // finishes later would stay open until the shutdown timeout. Tell those clients to go. While
   // draining too: a proxy that kept a connection idle could send on it just as it closes (a 502
-  // for a POST); told to close, it opens a new one, to another node once this one stops.
-  let closing = false;
+  // for a POST); told to close, it opens a new one, to another node once this one stops. The
+  // answers' `Connection: close` is written by the app's ServerResponse (`closingAwareResponse`),
+  // as each head is written.
+  const { closing } = options;
   let draining = false;
   app.addHook('preClose', async () => {
-    closing = true;
+    closing.now = true;
   });
   app.decorate('draining', {
     getter: () => draining,
   });
   app.decorate('startDraining', () => {
     draining = true;
-    closing = true;
+    closing.now = true;
   });
-  // One callback-style hook for both headers: on the hottest path, each hook phase and each async
-  // hook costs. Every answer sent through Fastify passes here, errors and 404s included; a route
-  // that takes over the response (`reply.hijack()`, as SSE does) writes the id itself.
+  // As each request starts (not from a hook: see request-events.ts), so that every answer sent
+  // through Fastify carries the id, errors and 404s included; a route that takes over the
+  // response (`reply.hijack()`, as SSE does) writes the id itself.
   // A proxy Agora was not told to trust makes every client look like the proxy (admin guard,
-  // bans, login limits): say so once. Checked here, on the hook every answer passes anyway; after
-  // the warning (or with trust_proxy set) it costs one boolean.
+  // bans, login limits): say so once. After the warning (or with trust_proxy set) it costs one
+  // boolean.
   let warnUntrustedProxy = app.config.trust_proxy.length === 0;
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.requestEvents.onIncoming((request, reply) => {
     void reply.header('x-request-id', request.id);
-    if (closing) void reply.header('connection', 'close');
     if (warnUntrustedProxy && isForwarded(request.headers)) {
       warnUntrustedProxy = false;
       app.log.warn({ peer: request.socket.remoteAddress }, UNTRUSTED_PROXY_WARNING);
     }
-    done(null, payload);
   });
 }
 
 export default fp(requestIdPlugin, {
   name: 'agora-request-id',
   fastify: '5.x',
-  decorators: { fastify: ['config'] },
+  decorators: { fastify: ['config', 'requestEvents'] },
 });
