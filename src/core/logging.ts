@@ -83,23 +83,33 @@ const liveBatches = new Set<LineBatch>();
 let flushOnExit = false;
 
 /**
- * Lines gathered in memory, then handed to pino's destination (sonic-boom) as one string. sonic-
- * boom batches by itself too (`minLength`), but it appends each line to its pending string and
- * measures that whole string again on every line: a line cost about twice what it costs here,
- * where a batch is joined and measured once.
+ * Lines gathered in memory, then handed to pino's destination (sonic-boom) as one batch. Each line
+ * is encoded into the batch's buffer as it comes: it is not measured first (unless the batch is
+ * nearly full), nor joined with the others, nor encoded again for the write. (sonic-boom batches
+ * by itself too, with `minLength`, but it appends each line to its pending string and measures
+ * that whole string again on every line.)
  */
 class LineBatch {
   readonly #inner: SonicBoom;
+  /** The same sonic-boom, made with `contentMode: 'buffer'` (its typings know strings only). */
+  readonly #sink: { write(batch: Buffer): boolean };
   readonly #state: SonicBoomState;
   readonly #maxBytes: number;
-  #lines: string[] = [];
-  #bytes = 0;
+  /** The batch being filled, its bytes used and its lines. */
+  #buffer: Buffer;
+  #used = 0;
+  #lines = 0;
+  /** Batches that waited while writes failed, in order, and their bytes. */
+  #waiting: Buffer[] = [];
+  #waitingBytes = 0;
   readonly #timer: NodeJS.Timeout;
 
   constructor(inner: SonicBoom, maxBytes: number) {
     this.#inner = inner;
+    this.#sink = inner as unknown as { write(batch: Buffer): boolean };
     this.#state = inner as unknown as SonicBoomState;
     this.#maxBytes = maxBytes;
+    this.#buffer = Buffer.allocUnsafeSlow(maxBytes);
     this.#timer = setInterval(() => this.release(), LOG_FLUSH_MS);
     this.#timer.unref();
     liveBatches.add(this);
@@ -142,7 +152,7 @@ class LineBatch {
 
   /** Has sonic-boom try the write that failed again; its 'write' event ends the failure. */
   #recovered(): boolean {
-    this.#inner.write('');
+    this.#sink.write(Buffer.alloc(0));
     return !this.#failing;
   }
 
@@ -151,39 +161,68 @@ class LineBatch {
   }
 
   write(line: string): boolean {
-    const bytes = Buffer.byteLength(line);
-    if (this.#failing) {
-      // Lines wait for the timer's next try, up to LOG_MAX_PENDING.
-      if (this.#bytes + bytes > LOG_MAX_PENDING) this.#dropped++;
-      else {
-        this.#lines.push(line);
-        this.#bytes += bytes;
+    // A UTF-16 unit takes at most 3 bytes in UTF-8: a line that surely fits is encoded into the
+    // batch unmeasured.
+    if (this.#used + line.length * 3 > this.#maxBytes) {
+      const bytes = Buffer.byteLength(line);
+      if (this.#used + bytes > this.#maxBytes) this.#seal();
+      if (bytes > this.#maxBytes) {
+        // Longer than a batch: a batch of its own.
+        this.#handOver(Buffer.from(line, 'utf8'), 1);
+        return true;
       }
-      return true;
     }
-    if (this.#bytes + bytes > this.#maxBytes) this.release();
-    this.#lines.push(line);
-    this.#bytes += bytes;
+    this.#used += this.#buffer.write(line, this.#used);
+    this.#lines++;
     return true;
+  }
+
+  /** Ends the batch being filled: written at once, or kept while writes fail. */
+  #seal(): void {
+    if (this.#used === 0) return;
+    const batch = this.#buffer.subarray(0, this.#used);
+    const lines = this.#lines;
+    // A new buffer for the next batch: sonic-boom keeps a batch it could not write, to try again.
+    this.#buffer = Buffer.allocUnsafeSlow(this.#maxBytes);
+    this.#used = 0;
+    this.#lines = 0;
+    this.#handOver(batch, lines);
+  }
+
+  #handOver(batch: Buffer, lines: number): void {
+    // Closed under the batch (the timer can fire before its 'close'): nowhere to write them.
+    if (this.#state.destroyed) return;
+    if (this.#failing) {
+      // Batches wait for the timer's next try, up to LOG_MAX_PENDING.
+      if (this.#waitingBytes + batch.length > LOG_MAX_PENDING) this.#dropped += lines;
+      else {
+        this.#waiting.push(batch);
+        this.#waitingBytes += batch.length;
+      }
+      return;
+    }
+    this.#writeWaiting();
+    this.#sink.write(batch);
+  }
+
+  /**
+   * Writes what waited while writes failed, in order, before anything newer. (sonic-boom may end
+   * the failure by itself, writing the batch it kept as a file is reopened.)
+   */
+  #writeWaiting(): void {
+    if (this.#waiting.length === 0) return;
+    const waited = this.#waiting;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    for (const batch of waited) this.#sink.write(batch);
   }
 
   /** Hands the waiting lines to the destination, which writes them at once. */
   release(): void {
-    // Closed under the batch (the timer can fire before its 'close'): nowhere to write them.
     if (this.#state.destroyed) return;
     if (this.#failing && !this.#recovered()) return;
-    if (this.#bytes > this.#maxBytes) {
-      // What waited while writes failed: logged again, so that it goes out in the usual batches.
-      const waited = this.#lines;
-      this.#lines = [];
-      this.#bytes = 0;
-      for (const line of waited) this.write(line);
-    }
-    if (this.#lines.length === 0) return;
-    const text = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
-    this.#lines = [];
-    this.#bytes = 0;
-    this.#inner.write(text);
+    this.#writeWaiting();
+    this.#seal();
   }
 
   /**
@@ -232,7 +271,10 @@ function batchedDestination(target: { fd: number } | { dest: string; append: tru
   // `process.stdout` turns a pipe on stdout non-blocking, where a full pipe then fails a write
   // (EAGAIN) that sonic-boom retries after sleeping 100 ms, instead of waiting for the reader.
   const dest = 'dest' in target ? target : { dest: target.fd };
-  return new LineBatch(pino.destination({ ...dest, sync: true, maxWrite: maxBytes }), maxBytes);
+  return new LineBatch(
+    pino.destination({ ...dest, sync: true, maxWrite: maxBytes, contentMode: 'buffer' }),
+    maxBytes,
+  );
 }
 
 /** A line on stderr about the logs themselves (they cannot go through the failing logger). */
