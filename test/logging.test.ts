@@ -214,6 +214,30 @@ describe('batched log lines', () => {
     );
   });
 
+  it('reach a file whole and in order, whatever their text and length', async () => {
+    // Lines of every length and alphabet (multi-byte and astral characters, which the batch
+    // measures only when nearly full), and one longer than a batch (32 KiB to a file).
+    const file = path.join(tempDir(), 'batched.log');
+    const logger = createLogger({
+      log_level: 'info',
+      log_pretty: false,
+      log_file: file,
+      log_stdout: false,
+    });
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 }),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 200 }),
+    );
+    const texts = [...fc.sample(text, { numRuns: 1500, seed: 20 }), 'é€😀'.repeat(12_000)];
+    for (const [i, t] of texts.entries()) logger.info({ i, text: t }, 'line');
+    await flushed(logger);
+    const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    const parsed = lines.map((l) => JSON.parse(l) as { i: number; text: string });
+    expect(parsed.map((l) => l.i)).toEqual(texts.map((_, i) => i));
+    expect(parsed.map((l) => l.text)).toEqual(texts);
+  });
+
   it('never mix within a line when several processes share one stdout pipe', async () => {
     // Three writers on one pipe, lines of about 1 KiB: a write larger than the pipe writes at
     // once (4 KiB) could be cut by another process's write, which would break lines apart.
