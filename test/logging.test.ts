@@ -27,6 +27,11 @@ function flushed(logger: Logger): Promise<void> {
   });
 }
 
+/** A logger at `info` writing to `file` only (batched, as `log_file` is). */
+function fileLogger(file: string): Logger {
+  return createLogger({ log_level: 'info', log_pretty: false, log_file: file, log_stdout: false });
+}
+
 /** The JSON lines of a log file. */
 function jsonLines(file: string): Record<string, unknown>[] {
   return readFileSync(file, 'utf8')
@@ -121,12 +126,7 @@ describe('logging', () => {
   it('flush waits until every line is in the file', async () => {
     // File only: the test above covers file and stdout; here the lines would flood the output.
     const file = path.join(tempDir(), 'flush.log');
-    const logger = createLogger({
-      log_level: 'info',
-      log_pretty: false,
-      log_file: file,
-      log_stdout: false,
-    });
+    const logger = fileLogger(file);
     // Enough lines that the asynchronous writer is still busy when flush is called.
     const payload = 'x'.repeat(2000);
     for (let i = 0; i < 5000; i++) logger.info({ i, payload }, 'line');
@@ -218,12 +218,7 @@ describe('batched log lines', () => {
     // Lines of every length and alphabet (multi-byte and astral characters, which the batch
     // measures only when nearly full), and one longer than a batch (32 KiB to a file).
     const file = path.join(tempDir(), 'batched.log');
-    const logger = createLogger({
-      log_level: 'info',
-      log_pretty: false,
-      log_file: file,
-      log_stdout: false,
-    });
+    const logger = fileLogger(file);
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 }),
@@ -287,12 +282,7 @@ describe('a log file that cannot be written (a full disk: /dev/full)', () => {
   it.runIf(existsSync('/dev/full'))(
     'never throws at whoever logs, and a flush ends instead of trying again forever',
     async () => {
-      const logger = createLogger({
-        log_level: 'info',
-        log_pretty: false,
-        log_file: '/dev/full',
-        log_stdout: false,
-      });
+      const logger = fileLogger('/dev/full');
       // 100 lines of 1 KiB: several batches of 32 KiB, each write failing with ENOSPC.
       expect(() => {
         for (let i = 0; i < 100; i++) logger.info({ i, padding: 'x'.repeat(1000) }, 'line');
@@ -311,12 +301,7 @@ describe('a log file that cannot be written (a full disk: /dev/full)', () => {
       const link = path.join(dir, 'agora.log');
       const file = path.join(dir, 'real.log');
       symlinkSync('/dev/full', link);
-      const logger = createLogger({
-        log_level: 'info',
-        log_pretty: false,
-        log_file: link,
-        log_stdout: false,
-      });
+      const logger = fileLogger(link);
       for (let i = 0; i < 100; i++) logger.info({ i, padding: 'x'.repeat(1000) }, 'line');
       unlinkSync(link);
       writeFileSync(file, '');
@@ -504,12 +489,7 @@ describe('errors in log lines', () => {
   it('never carry a driver’s SQL, parameter values or client, and keep messages short', async () => {
     const dir = tempDir();
     const logFile = path.join(dir, 'agora.log');
-    const logger = createLogger({
-      log_level: 'info',
-      log_file: logFile,
-      log_pretty: false,
-      log_stdout: false,
-    });
+    const logger = fileLogger(logFile);
     const blob = 'ff'.repeat(100_000);
     const err = Object.assign(new Error(`Got a packet bigger than allowed near X'${blob}'`), {
       code: 'ER_NET_PACKET_TOO_LARGE',
@@ -545,12 +525,7 @@ describe('node id', () => {
       log_pretty: false,
       log_stdout: false,
     });
-    const unnamed = createLogger({
-      log_level: 'info',
-      log_file: files[1]!,
-      log_pretty: false,
-      log_stdout: false,
-    });
+    const unnamed = fileLogger(files[1]!);
     named.info('hello');
     unnamed.info('hello');
     for (const logger of [named, unnamed]) await flushed(logger);
